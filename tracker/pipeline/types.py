@@ -1,0 +1,77 @@
+"""Plain data passed between the pipeline stages. No Django, no database."""
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+
+class ImportProblem(Exception):
+    """A file that cannot become a ledger. The message is one line, Chinese then English."""
+
+
+@dataclass
+class Repair:
+    kind: str  # html | pinyin | mojibake | lost_char | t2s | variant | wrap | space | doubled
+    line: int  # 1-based line in the text the step worked on
+    before: str
+    after: str
+    guess: bool = False  # True when the text does not prove the repair
+
+    def as_dict(self):
+        return asdict(self)
+
+
+@dataclass
+class CleanResult:
+    text: str
+    repairs: list[Repair] = field(default_factory=list)
+
+
+@dataclass
+class MeasureDraft:
+    title: str  # <= 40 characters, from the action clause
+    text: str  # the cleaned source sentence or item, verbatim
+    start: int  # offsets of `text` in the document's clean text
+    end: int
+    topics: list[str] = field(default_factory=list)
+    deadline: date | None = None
+    deadline_phrase: str = ""
+
+
+@dataclass
+class SectionDraft:
+    title: str
+    kind: str  # "heading" | "key_task"
+    subtitle: str = ""
+    text: str = ""  # the whole paragraph the section's measures come from
+    sections: list["SectionDraft"] = field(default_factory=list)
+    measures: list[MeasureDraft] = field(default_factory=list)
+
+    def walk(self, parents=()):
+        """Yield (path titles, section) depth first."""
+        path = (*parents, self.title)
+        yield path, self
+        for child in self.sections:
+            yield from child.walk(path)
+
+
+@dataclass
+class Outline:
+    title: str
+    title_is_fallback: bool
+    organization: str
+    author: str
+    sections: list[SectionDraft]
+    notes: list[str] = field(default_factory=list)  # e.g. why the title is a fallback
+
+
+@dataclass
+class ParsedDocument:
+    source: str
+    sha256: str
+    raw_text: str
+    clean_text: str
+    repairs: list[Repair]
+    outline: Outline
+
+    def measure_count(self):
+        return sum(len(s.measures) for top in self.outline.sections for _, s in top.walk())

@@ -3,9 +3,15 @@ from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models
-from django.db.models import Q
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models, transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
+
+
+class NameManager(models.Manager):
+    def get_by_natural_key(self, name):
+        return self.get(name=name)
 
 
 class Unit(models.Model):
@@ -22,6 +28,8 @@ class Unit(models.Model):
     )
     position = models.PositiveIntegerField("排序", default=0)
 
+    objects = NameManager()
+
     class Meta:
         ordering = ["position", "name"]
         verbose_name = "单位"
@@ -29,6 +37,9 @@ class Unit(models.Model):
 
     def __str__(self):
         return self.name
+
+    def natural_key(self):
+        return (self.name,)
 
 
 class User(AbstractUser):
@@ -67,9 +78,27 @@ class User(AbstractUser):
     def is_leader(self):
         return self.LEADER in self.role_names
 
+    def is_responsible_for(self, measure):
+        return measure.owner_id == self.pk or (
+            self.unit_id is not None and measure.unit_id == self.unit_id
+        )
+
+    def editable_fields(self, measure):
+        """What this person may change on a measure; checked on the server for every POST."""
+        if self.is_supervisor:
+            return Measure.SUPERVISOR_FIELDS
+        if self.STAFF in self.role_names and self.is_responsible_for(measure):
+            return Measure.STAFF_FIELDS
+        return ()
+
+    def can_report_progress(self, measure):
+        return "status" in self.editable_fields(measure)
+
 
 class Topic(models.Model):
     name = models.CharField("名称", max_length=50, unique=True)
+
+    objects = NameManager()
 
     class Meta:
         ordering = ["name"]
@@ -78,6 +107,14 @@ class Topic(models.Model):
 
     def __str__(self):
         return self.name
+
+    def natural_key(self):
+        return (self.name,)
+
+
+class DocumentManager(models.Manager):
+    def get_by_natural_key(self, source):
+        return self.get(source=source)
 
 
 class Document(models.Model):
@@ -95,6 +132,8 @@ class Document(models.Model):
     imported_at = models.DateTimeField("导入时间", default=timezone.now)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
+    objects = DocumentManager()
+
     class Meta:
         ordering = ["source"]
         verbose_name = "文件"
@@ -102,6 +141,14 @@ class Document(models.Model):
 
     def __str__(self):
         return self.title
+
+    def natural_key(self):
+        return (self.source,)
+
+
+class SectionManager(models.Manager):
+    def get_by_natural_key(self, source, path):
+        return self.get(document__source=source, path=path)
 
 
 class Section(models.Model):
@@ -129,6 +176,8 @@ class Section(models.Model):
     position = models.PositiveIntegerField("顺序")
     archived_at = models.DateTimeField("归档时间", null=True, blank=True)
 
+    objects = SectionManager()
+
     class Meta:
         ordering = ["document", "position"]
         verbose_name = "章节"
@@ -143,8 +192,16 @@ class Section(models.Model):
     def __str__(self):
         return self.path
 
+    def natural_key(self):
+        return (*self.document.natural_key(), self.path)
+
+    natural_key.dependencies = ["tracker.document"]
+
 
 class MeasureQuerySet(models.QuerySet):
+    def get_by_natural_key(self, source, fingerprint):
+        return self.get(document__source=source, fingerprint=fingerprint)
+
     def active(self):
         return self.filter(archived_at__isnull=True)
 
@@ -161,6 +218,16 @@ class MeasureQuerySet(models.QuerySet):
     def done(self):
         return self.active().filter(status=Measure.Status.DONE)
 
+    def for_ledger(self):
+        """Everything a ledger row shows, in one query."""
+        latest = ProgressUpdate.objects.filter(measure=OuterRef("pk")).order_by(
+            "-created_at", "-id"
+        )
+        return self.select_related("document", "section", "unit", "owner").annotate(
+            latest_progress=Subquery(latest.values("progress")[:1]),
+            latest_progress_at=Subquery(latest.values("created_at")[:1]),
+        )
+
 
 class Measure(models.Model):
     class Status(models.TextChoices):
@@ -170,6 +237,16 @@ class Measure(models.Model):
         SUSPENDED = "suspended", "暂缓"
 
     CLOSED_STATUSES = (Status.DONE, Status.SUSPENDED)
+    SUPERVISOR_FIELDS = ("title", "status", "owner", "unit", "co_units", "deadline")
+    STAFF_FIELDS = ("status",)
+
+    class Conflict(Exception):
+        """Somebody saved the measure after the editor loaded it."""
+
+        def __init__(self, current, changes):
+            super().__init__("version conflict")
+            self.current = current
+            self.changes = changes
 
     document = models.ForeignKey(
         Document, verbose_name="来源文件", on_delete=models.PROTECT, related_name="measures"
@@ -243,12 +320,88 @@ class Measure(models.Model):
     def __str__(self):
         return self.title
 
+    def natural_key(self):
+        return (*self.document.natural_key(), self.fingerprint)
+
+    natural_key.dependencies = ["tracker.document", "tracker.section"]
+
     @property
     def is_closed(self):
         return self.status in self.CLOSED_STATUSES
 
     def is_overdue(self, today):
         return not self.is_closed and self.deadline is not None and self.deadline < today
+
+    def days_overdue(self, today):
+        return (today - self.deadline).days if self.is_overdue(today) else 0
+
+    @staticmethod
+    def display_value(field, value):
+        if field == "status":
+            return Measure.Status(value).label if value else ""
+        if field == "co_units":
+            return "、".join(sorted(u.name for u in value))
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return "" if value is None else str(value)
+
+    def edit(self, user, changes, version, note=""):
+        """Apply a person's edit if nobody saved in between; history in the same transaction.
+
+        `changes` maps field names to new values (model instances for relations, a set of
+        units for co_units). Returns the Change rows written; raises Measure.Conflict when
+        `version` is stale, leaving everything as it was.
+        """
+        with transaction.atomic():
+            current = Measure.objects.select_for_update().get(pk=self.pk)
+            if current.version != version:
+                raise Measure.Conflict(current, list(current.changes.filter(version__gt=version)))
+            now = timezone.now()
+            history = []
+            for field, new in changes.items():
+                if field == "co_units":
+                    old = set(current.co_units.all())
+                    if old != set(new):
+                        current.co_units.set(new)
+                        history.append((field, old, new))
+                    continue
+                old = getattr(current, field)
+                if old != new:
+                    setattr(current, field, new)
+                    history.append((field, old, new))
+            if not history:
+                return []
+            current.version += 1
+            current.staff_edited_at = now
+            current.save()
+            rows = Change.objects.bulk_create(
+                Change(
+                    measure=current,
+                    user=user,
+                    created_at=now,
+                    field=field,
+                    old=self.display_value(field, old),
+                    new=self.display_value(field, new),
+                    note=note,
+                    version=current.version,
+                )
+                for field, old, new in history
+            )
+        self.refresh_from_db()
+        return rows
+
+    def report_progress(self, user, **entry):
+        """Append to the journal; the first report moves a measure that had not started."""
+        with transaction.atomic():
+            update = ProgressUpdate.objects.create(measure=self, author=user, **entry)
+            current = Measure.objects.select_for_update().get(pk=self.pk)
+            if current.status == self.Status.NOT_STARTED:
+                self.edit(
+                    user, {"status": self.Status.IN_PROGRESS}, current.version, note="填报进展"
+                )
+            else:
+                Measure.objects.filter(pk=self.pk).update(staff_edited_at=timezone.now())
+        return update
 
 
 class ProgressUpdate(models.Model):
@@ -301,6 +454,7 @@ class Change(models.Model):
     old = models.TextField("原值", blank=True)
     new = models.TextField("新值", blank=True)
     note = models.CharField("说明", max_length=500, blank=True)
+    version = models.PositiveIntegerField("版本", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -308,5 +462,14 @@ class Change(models.Model):
         verbose_name_plural = "变更记录"
         indexes = [models.Index(fields=["measure", "-created_at"], name="change_measure_time")]
 
+    LABELS = {"created": "导入", "archived": "归档", "text": "原文"}
+
     def __str__(self):
         return f"{self.measure} · {self.field}"
+
+    @property
+    def field_label(self):
+        try:
+            return Measure._meta.get_field(self.field).verbose_name
+        except FieldDoesNotExist:
+            return self.LABELS.get(self.field, self.field)

@@ -126,6 +126,7 @@ STORAGES = {
         )
     },
 }
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 SESSION_COOKIE_HTTPONLY = True

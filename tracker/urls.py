@@ -1,6 +1,34 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from . import views
+
 urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("measures/", views.measure_list, name="measure_list"),
+    path("measures/bulk/", views.measure_bulk, name="measure_bulk"),
+    path("measures/<int:pk>/", views.measure_detail, name="measure_detail"),
+    path("measures/<int:pk>/edit/", views.measure_edit, name="measure_edit"),
+    path("measures/<int:pk>/row/", views.measure_row, name="measure_row"),
+    path("measures/<int:pk>/progress/", views.measure_progress, name="measure_progress"),
+    path("measures/<int:pk>/archive/", views.measure_archive, name="measure_archive"),
+    path("my/", views.my_measures, name="my_measures"),
+    path("overdue/", views.overdue, name="overdue"),
+    path("documents/", views.document_list, name="document_list"),
+    path("documents/upload/", views.document_upload, name="document_upload"),
+    path("documents/<int:pk>/", views.document_detail, name="document_detail"),
     path("admin/", admin.site.urls),
 ]

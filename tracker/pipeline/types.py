@@ -75,3 +75,37 @@ class ParsedDocument:
 
     def measure_count(self):
         return sum(len(s.measures) for top in self.outline.sections for _, s in top.walk())
+
+
+def section_as_dict(section: SectionDraft) -> dict:
+    return {
+        "title": section.title,
+        "subtitle": section.subtitle,
+        "kind": section.kind,
+        "sections": [section_as_dict(child) for child in section.sections],
+        "measures": [
+            {
+                "title": m.title,
+                "text": m.text,
+                "topics": m.topics,
+                "deadline": m.deadline.isoformat() if m.deadline else None,
+            }
+            for m in section.measures
+        ],
+    }
+
+
+def document_as_dict(parsed: ParsedDocument) -> dict:
+    """The machine-readable ledger printed by `seed_measures --json`."""
+    outline = parsed.outline
+    return {
+        "source": parsed.source,
+        "title": outline.title,
+        "title_is_fallback": outline.title_is_fallback,
+        "organization": outline.organization,
+        "author": outline.author,
+        "notes": outline.notes,
+        "clean_text": parsed.clean_text,
+        "repairs": [r.as_dict() for r in parsed.repairs],
+        "sections": [section_as_dict(s) for s in outline.sections],
+    }

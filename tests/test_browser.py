@@ -1,0 +1,254 @@
+"""Real browser tests: Playwright driving Debian's Chromium against the live server.
+
+These never skip: a machine without /usr/bin/chromium fails them (`.ci/run` installs it).
+"""
+
+import os
+from datetime import date
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tracker.models import Measure, ProgressUpdate
+
+from .conftest import make_measure
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are
+# still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    contexts = []
+
+    def open_page(user, password=None, javascript=True):
+        context = browser.new_context(
+            viewport={"width": 1440, "height": 900}, locale="zh-CN", java_script_enabled=javascript
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", password or f"pw-{user.username}")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def mark_page(page):
+    """A flag that only survives if the page is never reloaded."""
+    page.evaluate("window.__noReload = true")
+
+
+def assert_not_reloaded(page):
+    assert page.evaluate("window.__noReload === true")
+
+
+def test_sign_in_lands_on_my_measures(open_page, staff, measure, live_server):
+    page = open_page(staff)
+    expect(page).to_have_url(f"{live_server.url}/my/")
+    expect(page.locator("h1")).to_have_text("我的事项")
+    expect(page.locator(f"#measure-{measure.pk}")).to_contain_text("健全低保动态管理机制")
+
+
+def test_wrong_password_stays_on_login_with_message(open_page, staff):
+    page = open_page(staff, password="wrong")
+    expect(page.locator(".error")).to_contain_text("用户名或密码不正确")
+
+
+def test_filter_the_ledger_and_go_back(open_page, leader, measure, care_measure, live_server):
+    page = open_page(leader)
+    page.goto(f"{live_server.url}/measures/")
+    mark_page(page)
+    rows = page.locator("#ledger tbody tr[id^=measure-]")
+    expect(rows).to_have_count(2)
+    page.fill("#id_q", "临时救助")
+    expect(rows).to_have_count(1)
+    assert "q=%E4%B8%B4%E6%97%B6%E6%95%91%E5%8A%A9" in page.url  # 临时救助, bookmarkable
+    page.select_option("#id_due", "overdue")
+    expect(rows).to_have_count(0)
+    assert "due=overdue" in page.url
+    page.go_back()
+    expect(rows).to_have_count(1)
+    expect(page.locator("#ledger")).to_contain_text("规范临时救助审批")
+    assert "due=overdue" not in page.url
+    assert_not_reloaded(page)
+
+
+def test_inline_status_change_updates_row_and_dashboard(
+    open_page, supervisor, measure, freeze_today, live_server
+):
+    page = open_page(supervisor)
+    expect(page).to_have_url(f"{live_server.url}/overdue/")
+    mark_page(page)
+    overdue = page.locator("[data-total=overdue]")
+    expect(overdue).to_have_text("1")
+    page.locator(f"#measure-{measure.pk} select[name=status]").select_option("done")
+    expect(overdue).to_have_text("0")
+    expect(page.locator("[data-total=done]")).to_have_text("1")
+    expect(page.locator(f"#measure-{measure.pk} select[name=status]")).to_have_value("done")
+    assert_not_reloaded(page)
+    measure.refresh_from_db()
+    assert measure.status == Measure.Status.DONE
+
+
+def test_inline_status_change_works_without_javascript(open_page, staff, measure, live_server):
+    page = open_page(staff, javascript=False)
+    page.goto(f"{live_server.url}/measures/")
+    row = page.locator(f"#measure-{measure.pk}")
+    row.locator("select[name=status]").select_option("in_progress")
+    row.locator("button", has_text="保存").click()
+    page.wait_for_load_state()
+    measure.refresh_from_db()
+    assert measure.status == Measure.Status.IN_PROGRESS
+
+
+def test_add_a_progress_entry(open_page, staff, measure, live_server):
+    page = open_page(staff)
+    page.goto(f"{live_server.url}/measures/{measure.pk}/")
+    mark_page(page)
+    page.fill("#id_progress", "已完成全部低保对象复核")
+    page.fill("#id_percent", "60")
+    page.click("text=提交进展")
+    expect(page.locator("#journal .journal")).to_contain_text("已完成全部低保对象复核")
+    expect(page.locator("#history")).to_contain_text("推进中")  # refreshed by measureUpdated
+    assert_not_reloaded(page)
+    assert ProgressUpdate.objects.get(measure=measure).percent == 60
+
+
+def test_bulk_assign(open_page, supervisor, measure, care_measure, other_staff, live_server):
+    page = open_page(supervisor)
+    page.goto(f"{live_server.url}/measures/")
+    mark_page(page)
+    page.check("th.check input[type=checkbox]")  # select all
+    page.select_option("#bulk-form select[name=owner]", str(other_staff.pk))
+    page.fill("#bulk-form input[name=deadline]", "2027-06-30")
+    page.click("#bulk-form button[type=submit]")
+    expect(page.locator("#bulk-errors")).to_contain_text("已批量修改 2 项")
+    assert_not_reloaded(page)
+    for m in (measure, care_measure):
+        m.refresh_from_db()
+        assert (m.owner_id, m.deadline) == (other_staff.pk, date(2027, 6, 30))
+
+
+def test_inline_edit_row_assigns_owner(open_page, supervisor, measure, other_staff, live_server):
+    page = open_page(supervisor)
+    page.goto(f"{live_server.url}/measures/")
+    row = page.locator(f"#measure-{measure.pk}")
+    row.locator("text=编辑").click()
+    row = page.locator(f"#measure-{measure.pk}.editing")
+    row.locator("select[name=owner]").select_option(str(other_staff.pk))
+    row.locator("input[name=deadline]").fill("2027-01-15")
+    row.locator("button", has_text="保存").click()
+    display = page.locator(f"#measure-{measure.pk}:not(.editing)")
+    expect(display).to_contain_text("2027-01-15")
+    expect(display).to_contain_text(str(other_staff))
+
+
+def test_second_editor_sees_the_conflict(
+    open_page, supervisor, measure, groups, units, live_server
+):
+    from .conftest import make_user
+
+    second = make_user("ducha2", "督查员", units["office"], groups)
+    url = f"{live_server.url}/measures/{measure.pk}/"
+    first_page, second_page = open_page(supervisor), open_page(second)
+    first_page.goto(url)
+    second_page.goto(url)
+    first_page.fill("#id_deadline", "2027-02-01")
+    first_page.click("#edit-form button[type=submit]")
+    expect(first_page.locator("#history")).to_contain_text("2027-02-01")
+    second_page.fill("#id_deadline", "2027-03-01")
+    second_page.click("#edit-form button[type=submit]")
+    conflict = second_page.locator(".conflict")
+    expect(conflict).to_contain_text("保存冲突")
+    expect(conflict).to_contain_text("2027-02-01")
+    expect(second_page.locator("#id_deadline")).to_have_value("2027-03-01")  # their input kept
+    measure.refresh_from_db()
+    assert measure.deadline == date(2027, 2, 1)
+
+
+def test_script_payloads_never_execute(open_page, supervisor, staff, document, units, live_server):
+    payload = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
+    hostile = make_measure(document, 9, payload, unit=units["aid"], owner=staff)
+    ProgressUpdate.objects.create(measure=hostile, author=staff, progress=payload, problems=payload)
+    page = open_page(supervisor)
+    dialogs = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog) or dialog.dismiss())
+    for path in [
+        "/measures/",
+        "/overdue/",
+        f"/documents/{document.pk}/",
+        f"/measures/{hostile.pk}/",
+    ]:
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("window.__xss === undefined"), path
+    # Shown as text, in the title and in the journal.
+    expect(page.locator("h1")).to_have_text(payload)
+    expect(page.locator("#journal")).to_contain_text(payload)
+    assert not dialogs
+
+
+def test_document_page_highlights_measures(open_page, supervisor, measure, live_server):
+    page = open_page(supervisor)
+    page.goto(f"{live_server.url}/documents/{measure.document_id}/")
+    expect(page.locator("mark")).to_contain_text("健全低保动态管理机制")
+
+
+def test_demo_pages_render_and_are_photographed(open_page, live_server, freeze_today):
+    """The README's screenshots: the seeds imported, the demo bureau loaded."""
+    from django.core.management import call_command
+
+    from tracker.models import User
+
+    call_command("seed_measures", "seeds", stdout=StringIO())
+    call_command("loaddata", "demo", verbosity=0)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    measure = Measure.objects.filter(progress_updates__isnull=False, deadline__isnull=False).first()
+    document = measure.document
+    pages = {
+        "overdue": "/overdue/",
+        "ledger": "/measures/",
+        "measure": f"/measures/{measure.pk}/",
+        "document": f"/documents/{document.pk}/",
+    }
+    page = open_page(User.objects.get(username="ducha"), password="demo2026")
+    for name, path in pages.items():
+        page.goto(f"{live_server.url}{path}")
+        expect(page.locator("h1")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=name != "ledger")
+    expect(page.locator("mark").first).to_be_visible()
+    page = open_page(User.objects.get(username="zhangmin"), password="demo2026")
+    expect(page.locator("h1")).to_have_text("我的事项")
+    expect(page.locator("tr.group").first).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "my.png"), full_page=True)

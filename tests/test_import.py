@@ -1,0 +1,223 @@
+"""The import into the database and the `seed_measures` command around it."""
+
+import json
+import shutil
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from tracker.importing import import_paths
+from tracker.models import Change, Document, Measure, Section
+
+from .conftest import SEED_000, SEED_003, SEEDS, SMALL_PLAN, TODAY
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out, err = StringIO(), StringIO()
+    call_command("seed_measures", *map(str, args), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def run_failing(*args):
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError) as excinfo:
+        call_command("seed_measures", *map(str, args), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue(), str(excinfo.value)
+
+
+def test_seed_folder_imports_both_documents_with_the_spec_counts():
+    out, _ = run(SEEDS)
+    doc000 = Document.objects.get(source__endswith=SEED_000.name)
+    doc003 = Document.objects.get(source__endswith=SEED_003.name)
+    assert doc000.measures.count() == 14
+    assert doc000.sections.filter(parent=None).count() == 4
+    assert 22 <= doc003.measures.count() <= 26
+    assert doc003.sections.filter(kind=Section.Kind.HEADING).count() == 3
+    assert doc003.sections.filter(kind=Section.Kind.KEY_TASK).count() == 12
+    assert doc003.title == "在建设推进中国式现代化新疆实践的典范地州中贡献民政力量"
+    assert doc003.organization == "州民政局"
+    assert doc000.organization == "民政部办公厅(国际合作司)"
+    assert doc000.title_is_fallback
+    assert "[1/2]" in out and "[2/2]" in out
+    assert "完成 / done: 2 个文件" in out
+
+
+def test_sources_inside_the_project_are_stored_relative_to_it():
+    run(SEED_003)
+    assert Document.objects.get().source == f"seeds/{SEED_003.name}"
+
+
+def test_every_measure_keeps_its_provenance_in_the_clean_text():
+    run(SEEDS)
+    for measure in Measure.objects.select_related("document", "section"):
+        clean = measure.document.clean_text
+        assert clean[measure.source_start : measure.source_end] == measure.text
+        assert measure.section.document_id == measure.document_id
+        assert measure.title and len(measure.title) <= 40
+
+
+def test_repairs_of_the_mojibake_spots_are_stored_on_the_document():
+    run(SEED_000)
+    repairs = Document.objects.get().repairs
+    mojibake = [r for r in repairs if r["kind"] in {"mojibake", "lost_char"}]
+    assert len([r for r in mojibake if "?" in r["before"] and "□" not in r["after"]]) >= 3
+    assert {"kind", "line", "before", "after", "guess"} <= set(repairs[0])
+
+
+def test_reimporting_the_same_files_changes_nothing():
+    run(SEEDS)
+    before = list(Measure.objects.values_list("pk", "fingerprint", "version", "title"))
+    changes = Change.objects.count()
+    out, _ = run(SEEDS)
+    assert list(Measure.objects.values_list("pk", "fingerprint", "version", "title")) == before
+    assert Change.objects.count() == changes
+    assert "未变化" in out
+
+
+def test_creation_is_recorded_in_each_measures_history():
+    run(SEED_000)
+    measure = Measure.objects.first()
+    assert measure.changes.get().field == "created"
+
+
+def write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_changed_document_updates_untouched_and_keeps_staff_edits(plan_file):
+    run(plan_file)
+    edited = Measure.objects.get(text__contains="特困人员供养服务设施")
+    edited.title = "人工改过的标题"
+    edited.staff_edited_at = timezone.now()
+    edited.save()
+    untouched = Measure.objects.get(text__contains="养老服务人才队伍")
+
+    changed = SMALL_PLAN.replace("加强养老服务人才队伍建设", "加强养老服务人才队伍和志愿者队伍建设")
+    changed = changed.replace("特困人员供养服务设施改造提升", "特困人员供养服务设施改造提升工程")
+    out, _ = run(write(plan_file, changed))
+
+    untouched.refresh_from_db()
+    assert "志愿者队伍" in untouched.text  # same row, same place, new sentence
+    assert untouched.archived_at is None
+    edited.refresh_from_db()
+    assert edited.title == "人工改过的标题"
+    # The edited measure's sentence is gone from the source: archived with its edits, not deleted.
+    assert edited.archived_at is not None
+    assert Measure.objects.active().filter(text__contains="改造提升工程").exists()
+    assert "归档 / archived: 人工改过的标题" in out
+
+
+def test_staff_edits_survive_a_reimport_of_a_changed_document(plan_file):
+    run(plan_file)
+    measure = Measure.objects.get(text__contains="低保动态管理")
+    measure.title = "低保复核"
+    measure.status = Measure.Status.IN_PROGRESS
+    measure.staff_edited_at = timezone.now()
+    measure.save()
+    out, _ = run(write(plan_file, SMALL_PLAN + "三、其他\n一是做好殡葬改革宣传。\n"))
+    measure.refresh_from_db()
+    assert measure.title == "低保复核"
+    assert measure.status == Measure.Status.IN_PROGRESS
+    assert measure.archived_at is None
+    assert "保留人工修改 1 项" in out
+
+
+def test_measures_that_disappear_are_archived_never_deleted(plan_file):
+    run(plan_file)
+    count = Measure.objects.count()
+    shortened = SMALL_PLAN.split("二、")[0]
+    out, _ = run(write(plan_file, shortened))
+    assert Measure.objects.count() == count
+    archived = Measure.objects.filter(archived_at__isnull=False)
+    assert archived.count() == 2
+    assert all(m.changes.filter(field="archived").exists() for m in archived)
+    assert out.count("归档 / archived:") == 2
+
+
+def test_deadlines_and_topics_come_from_the_text(plan_file):
+    run(plan_file)
+    measure = Measure.objects.get(text__contains="街道综合养老服务中心")
+    assert measure.deadline.isoformat() == "2026-12-31"
+    assert "养老服务" in set(measure.topics.values_list("name", flat=True))
+
+
+def test_dry_run_writes_nothing_and_prints_the_ledger():
+    out, _ = run("--dry-run", SEEDS)
+    assert Document.objects.count() == 0
+    assert Measure.objects.count() == 0
+    assert "协助部党组健全“第一议题”制度" in out
+    assert "在建设推进中国式现代化新疆实践的典范地州中贡献民政力量" in out
+
+
+def test_json_output_has_the_documented_shape():
+    out, err = run("--json", "--dry-run", SEEDS)
+    payload = json.loads(out)
+    assert payload["errors"] == []
+    doc = payload["documents"][1]
+    assert {"source", "title", "organization", "clean_text", "repairs", "sections"} <= set(doc)
+    section = doc["sections"][1]
+    assert {"title", "subtitle", "sections", "measures"} <= set(section)
+    measure = next(m for s in section["sections"] for m in s["measures"])
+    assert set(measure) == {"title", "text", "topics", "deadline"}
+    assert "[1/2]" in err  # progress stays off stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.txt", b"", "文件为空"),
+        ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "不是文本文件"),
+        ("latin.txt", bytes(range(0x80, 0x100)) * 4, "无法识别"),
+        ("notes.txt", "今天天气很好。我们去公园散步。".encode(), "未找到任何督办事项"),
+    ],
+)
+def test_bad_file_gets_a_one_line_error_and_good_files_still_import(
+    tmp_path, name, content, message
+):
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    good = shutil.copy(SEED_003, tmp_path / "good.txt")
+    out, _, error = run_failing(bad, good)
+    assert error == "1 个文件导入失败 / 1 file(s) failed"
+    line = next(line for line in out.splitlines() if name in line)
+    assert message in line and " / " in line
+    assert Document.objects.get().source.endswith("good.txt")
+    assert not Document.objects.filter(source__endswith=name).exists()
+
+
+def test_missing_path_is_an_error():
+    out, _, error = run_failing("no/such/file.txt")
+    assert "no/such/file.txt: 文件不存在 / no such file" in out
+    assert "1 个文件导入失败" in error
+
+
+def test_oversized_file_is_refused_without_reading_it(tmp_path, settings):
+    settings.IMPORT_MAX_BYTES = 1000
+    big = shutil.copy(SEED_003, tmp_path / "big.txt")
+    out, _, _ = run_failing(big)
+    assert "big.txt" in out and "超过" in out
+    assert Document.objects.count() == 0
+
+
+def test_a_failure_while_saving_rolls_back_that_document_only(tmp_path, monkeypatch):
+    import tracker.importing as importing
+
+    calls = []
+    original = importing.save_measures
+
+    def explode_on_second(document, *args):
+        calls.append(document.source)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return original(document, *args)
+
+    monkeypatch.setattr(importing, "save_measures", explode_on_second)
+    with pytest.raises(RuntimeError):
+        import_paths([SEED_000, SEED_003], today=TODAY)
+    assert Document.objects.count() == 1
+    assert Section.objects.filter(document__source__endswith=SEED_003.name).count() == 0

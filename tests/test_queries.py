@@ -1,0 +1,67 @@
+"""List pages cost the same number of queries for 20 measures as for 2,000."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tracker.models import Measure, ProgressUpdate
+
+from .test_views import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def grow(document, units, staff, total):
+    """Measures with owners, units, deadlines around today and a progress entry each."""
+    start = Measure.objects.count()
+    unit_list = list(units.values())
+    measures = Measure.objects.bulk_create(
+        Measure(
+            document=document,
+            section=document.sections.first(),
+            position=100 + i,
+            fingerprint=f"grow-{i}",
+            title=f"事项{i}",
+            text=f"事项{i}。",
+            unit=unit_list[i % len(unit_list)],
+            owner=staff,
+            deadline=date(2026, 11, 22) + timedelta(days=(i % 40) - 20),
+        )
+        for i in range(start, total)
+    )
+    ProgressUpdate.objects.bulk_create(
+        ProgressUpdate(measure=m, author=staff, progress=f"进展{m.pk}") for m in measures
+    )
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(context.captured_queries)
+
+
+@pytest.mark.parametrize("name", ["measure_list", "my_measures", "overdue"])
+def test_list_pages_make_the_same_queries_for_20_and_2000_measures(
+    name, supervisor, staff, document, units, freeze_today
+):
+    client = client_for(staff if name == "my_measures" else supervisor)
+    url = reverse(name)
+    grow(document, units, staff, 20)
+    small = count_queries(client, url)
+    grow(document, units, staff, 2000)
+    large = count_queries(client, url)
+    assert small == large
+    assert large <= 16
+
+
+def test_ledger_query_budget(django_assert_max_num_queries, supervisor, staff, document, units):
+    grow(document, units, staff, 300)
+    client = client_for(supervisor)
+    with django_assert_max_num_queries(14):
+        client.get(
+            reverse("measure_list"), {"unit": units["aid"].pk, "q": "事项", "sort": "deadline"}
+        )

@@ -1,0 +1,598 @@
+"""Turn decoded text into the clean text the ledger quotes from. Pure functions, no Django.
+
+`clean(text)` runs the steps below in order. Each step takes a text and returns the new
+text with a Repair for every change a person did not type, so nothing is altered
+silently. Repair kinds:
+
+    html       a tag, tag fragment or entity left by a copy from a web page
+    lost_char  a character a GBK round trip turned into "?" (restored, guessed, or "□")
+    mojibake   a run of characters shifted by one lost or damaged byte, decoded again
+    wrap       a hard-wrapped line joined back to its paragraph
+    pinyin     a reading aid glued after a character: 國(guó)
+    space      a stray space inside Chinese text, or a space that stood for a paragraph break
+    t2s        one summary: how many traditional characters became simplified
+    variant    a character OpenCC leaves alone: 著 → 着 (連著 → 连着), 茍 → 苟
+    doubled    a word doubled by a bad edit: 建设建设 → 建设
+
+The clean text has one paragraph per line, lines separated by a single "\\n", no blank
+lines and no leading or trailing spaces. Cleaning clean text changes nothing.
+
+Every step besides OpenCC is a handful of precompiled regular expressions, so cleaning
+costs little more than the t2s conversion itself.
+"""
+
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from html import unescape
+from itertools import compress, count
+from operator import ne
+from pathlib import Path
+
+from .read import common_chars
+from .types import CleanResult, Repair
+
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Full-width forms are written as escapes: many fonts and editors show them as ASCII.
+# Offices type Chinese punctuation both ways, so the classes below hold both forms.
+OPEN_PAREN = "(\uff08"
+CLOSE_PAREN = ")\uff09"
+SENTENCE_END = "。!?\uff01\uff1f"
+CLAUSE_END = ";:\uff1b\uff1a"
+CJK_PUNCTUATION = "。、“”‘’《》【】「」『』〈〉…—·\uff0c\uff1b\uff1a\uff1f\uff01\uff08\uff09"
+LOST = "□"  # the publishing convention for a character that cannot be recovered
+
+_CONTEXT = 4  # characters of context on each side of a reported change
+_SPACE_CHARS = " \t\u3000\xa0"
+_SPACES = f"[{_SPACE_CHARS}]+"
+
+
+def clean(text: str) -> CleanResult:
+    repairs: list[Repair] = []
+    for step in STEPS:
+        text, found = step(text)
+        repairs.extend(found)
+    return CleanResult(text=text, repairs=repairs)
+
+
+# --- reporting helpers -----------------------------------------------------------------
+
+
+class _LineNumbers:
+    """1-based line of an offset; the newline index is built only when first asked."""
+
+    def __init__(self, text: str):
+        self._text = text
+        self._starts: list[int] | None = None
+
+    def __call__(self, offset: int) -> int:
+        if self._starts is None:
+            self._starts = [m.end() for m in re.finditer("\n", self._text)]
+        return bisect_right(self._starts, offset) + 1
+
+
+def _visible(snippet: str) -> str:
+    return snippet.replace("\n", "↵")
+
+
+def _snippets(text: str, start: int, end: int, new: str) -> tuple[str, str]:
+    """The changed span with a little context on each side, before and after."""
+    left = text[max(0, start - _CONTEXT) : start]
+    right = text[end : end + _CONTEXT]
+    return _visible(left + text[start:end] + right), _visible(left + new + right)
+
+
+def _substitute(
+    pattern: re.Pattern, replace: Callable[[re.Match], str], text: str, kind: str
+) -> tuple[str, list[Repair]]:
+    """`pattern.sub(replace, text)` that reports every match it changes."""
+    line_of = _LineNumbers(text)
+    repairs = []
+
+    def swap(match: re.Match) -> str:
+        new = replace(match)
+        if new != match.group(0):
+            before, after = _snippets(text, match.start(), match.end(), new)
+            repairs.append(Repair(kind, line_of(match.start()), before, after))
+        return new
+
+    return pattern.sub(swap, text), repairs
+
+
+# --- pinyin knowledge ------------------------------------------------------------------
+
+_TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_UNTONED = str.maketrans(_TONE_MARKS, "aaaaeeeeiiiioooouuuuüüüünnnm")
+# One syllable as written in an annotation: lowercase letters, tone marks, ü.
+_SYLLABLE = rf"[a-zü{_TONE_MARKS}]{{1,6}}"
+
+
+@cache
+def _pinyin_table() -> dict[int, str]:
+    from pypinyin.pinyin_dict import pinyin_dict  # 40k entries; load on first use only
+
+    return pinyin_dict
+
+
+def _readings(char: str) -> list[str]:
+    reading = _pinyin_table().get(ord(char))
+    return reading.split(",") if reading else []
+
+
+@cache
+def _toned_syllables() -> frozenset[str]:
+    return frozenset(
+        syllable
+        for readings in _pinyin_table().values()
+        for syllable in readings.split(",")
+        if syllable.translate(_UNTONED) != syllable
+    )
+
+
+@cache
+def _chars_by_reading() -> dict[str, list[str]]:
+    common = common_chars()
+    index: dict[str, list[str]] = {}
+    for code, readings in _pinyin_table().items():
+        char = chr(code)
+        if char in common:
+            for syllable in readings.split(","):
+                index.setdefault(syllable, []).append(char)
+    return index
+
+
+def _is_reading_of(syllable: str, char: str) -> bool:
+    """A pinyin annotation for `char`: a toned syllable, or a neutral-tone reading of it.
+
+    Toneless syllables are only believed when the character really has that reading:
+    (de) after 的 is pinyin, (a) after 条 is an item label.
+    """
+    if syllable in _toned_syllables():
+        return True
+    return syllable in {reading.translate(_UNTONED) for reading in _readings(char)}
+
+
+# --- 1. HTML remnants ------------------------------------------------------------------
+
+_BLOCK_TAGS = "p|div|br|li|tr|h[1-6]|table|ul|ol|section|article|blockquote|hr"
+_INLINE_TAGS = "span|a|b|i|u|em|strong|font|td|th|tbody|thead|img|sup|sub|small|big|s|strike"
+_HTML = re.compile(
+    r"<!--.*?-->"
+    rf"|</?(?P<tag>{_BLOCK_TAGS}|{_INLINE_TAGS})\b[^<>]*>"
+    # a closing tag whose "<" was lost when the page was copied: 李???/p>
+    rf"|(?<![<\w])/(?P<fragment>{_BLOCK_TAGS}|{_INLINE_TAGS})>"
+    r"|&(?:[a-zA-Z]{2,8}|#\d{2,5}|#x[0-9a-fA-F]{2,4});",
+    re.IGNORECASE | re.DOTALL,
+)
+_BLOCK = re.compile(rf"(?:{_BLOCK_TAGS})$", re.IGNORECASE)
+
+
+def _replace_html(match: re.Match) -> str:
+    tag = match.group("tag") or match.group("fragment")
+    if tag:
+        return "\n" if _BLOCK.match(tag) else ""
+    if match.group(0).startswith("<!--"):
+        return ""
+    return unescape(match.group(0)).replace("\xa0", " ")
+
+
+def strip_html(text: str) -> tuple[str, list[Repair]]:
+    return _substitute(_HTML, _replace_html, text, "html")
+
+
+# --- 2. lost characters and byte-shift mojibake -----------------------------------------
+#
+# Text that went through GBK and back loses what GBK cannot hold: each such character
+# becomes "?". Where bytes were lost too, the characters after the "?" decode shifted
+# by one byte into rare characters and stray ASCII. In the annotated documents the
+# pinyin after a character survives the damage and tells what the character was.
+
+_CHAIN = re.compile(rf"(?:\?(?:{_SYLLABLE}[{CLOSE_PAREN}])?)+")
+_UNIT = re.compile(rf"\?(?:({_SYLLABLE})[{CLOSE_PAREN}])?")
+# Up to a dozen characters, then the pinyin of the last of them: 母咚刭|(zhì)
+_GARBLED = re.compile(
+    rf"([^\s?{OPEN_PAREN}{CLOSE_PAREN}]{{1,12}})[{OPEN_PAREN}]({_SYLLABLE})[{CLOSE_PAREN}]"
+)
+_OPENING_MARKS = "《“‘「『"
+
+
+@dataclass
+class _Unit:
+    """One "?", with the bare pinyin `syl)` that may follow it."""
+
+    start: int
+    end: int
+    witness: str | None
+
+
+@dataclass
+class _ByteFix:
+    end: int  # where the garbled run ends (its pinyin witness stays for step 3)
+    text: str
+    lead_byte: bool  # the fix supplied a lost lead byte, which the "?" before it held
+    guess: bool
+
+
+def repair_lost_characters(text: str) -> tuple[str, list[Repair]]:
+    pieces: list[str] = []
+    repairs: list[Repair] = []
+    line_of = _LineNumbers(text)
+    counts: Counter | None = None
+    done = 0
+    for chain in _CHAIN.finditer(text):
+        units = _units(text, chain.start(), chain.end())
+        end = units[-1].end
+        if counts is None:
+            counts = Counter(text)
+        fix = _byte_fix(text, end, counts)
+        if not fix and len(units) == 1 and units[0].witness is None:
+            continue  # a lone "?" with no sign of damage is a question mark
+        pieces.append(text[done : chain.start()])
+        line = line_of(chain.start())
+        if fix and fix.lead_byte:
+            fix_start, units = units[-1].start, units[:-1]
+        else:
+            fix_start = end
+        following = fix.text if fix else text[end : end + 1]
+        after_chain = _resolve_units(text, units, following, counts)
+        for char, guess in after_chain:
+            before = _visible(text[max(0, chain.start() - _CONTEXT) : fix_start + _CONTEXT])
+            repairs.append(Repair("lost_char", line, before, char, guess))
+        pieces.extend(char for char, _ in after_chain)
+        done = fix_start
+        if fix:
+            before, after = _snippets(text, fix_start, fix.end, fix.text)
+            repairs.append(Repair("mojibake", line, before, after, fix.guess))
+            pieces.append(fix.text)
+            done = fix.end
+    pieces.append(text[done:])
+    return "".join(pieces), repairs
+
+
+def _units(text: str, start: int, end: int) -> list[_Unit]:
+    units = []
+    for match in _UNIT.finditer(text, start, end):
+        witness = match.group(1)
+        if witness and not _is_syllable(witness):
+            units.append(_Unit(match.start(), match.start() + 1, None))
+            break  # "?abc)" is a question mark before ordinary text
+        units.append(_Unit(match.start(), match.end(), witness))
+    return units
+
+
+def _is_syllable(letters: str) -> bool:
+    return letters in _toned_syllables() or letters in _chars_by_reading()
+
+
+def _resolve_units(
+    text: str, units: list[_Unit], following: str, counts: Counter
+) -> list[tuple[str, bool]]:
+    """What each "?" of a damaged spot stood for: (character, guessed), or nothing.
+
+    Only the last "?" before intact text is trusted with its pinyin; a "?" with pinyin
+    followed by more damage is debris of that damage (部?jī)?nèi)議事 is 部內議事).
+    """
+    resolved = []
+    for index, unit in enumerate(units):
+        last = index == len(units) - 1
+        if unit.witness and last:
+            resolved.append(_char_for_reading(unit.witness, counts))
+        elif unit.witness:
+            continue
+        elif (
+            last and following[:1] in _OPENING_MARKS and _is_han(text[unit.start - 1 : unit.start])
+        ):
+            # A character lost between a clause and an opening 《 or “ is most often the
+            # full stop that ended the clause.
+            resolved.append(("。", True))
+        else:
+            resolved.append((LOST, False))
+    return resolved
+
+
+def _char_for_reading(syllable: str, counts: Counter) -> tuple[str, bool]:
+    """The most likely common character with this reading.
+
+    Characters whose usual reading it is come first (內 for nèi, not 那, which is read
+    nèi only in speech), then the more common ones.
+    """
+    candidates = _chars_by_reading().get(syllable, [])
+    if not candidates:
+        return LOST, False
+
+    def likelihood(char: str) -> tuple:
+        return _readings(char)[0] == syllable, *_commonness(char, counts)
+
+    return max(candidates, key=likelihood), len(candidates) > 1
+
+
+# The most frequent characters of modern Chinese, most frequent first, in both scripts:
+# they rank candidates that the document itself gives no evidence for.
+_MOST_FREQUENT = (
+    "的一是不了在人有我他这這个個们們中来來上大为為和国國地到以说說时時要就出会會可也你"
+    "对對生能而子那得于於着著下自之年过過发發后後作里裡"
+)
+_FREQUENCY = {char: len(_MOST_FREQUENT) - rank for rank, char in enumerate(_MOST_FREQUENT)}
+
+
+def _commonness(chars: str, counts: Counter) -> tuple[int, int]:
+    """How usual `chars` are: in this document first, then in Chinese at large."""
+    return sum(map(counts.__getitem__, chars)), sum(_FREQUENCY.get(char, 0) for char in chars)
+
+
+def _is_han(char: str) -> bool:
+    return bool(char) and bool(_HAN_CHAR.match(char))
+
+
+_HAN_CHAR = re.compile(f"[{HAN}]")
+
+
+def _byte_fix(text: str, at: int, counts: Counter) -> _ByteFix | None:
+    """Re-decode a garbled run after a "?" by undoing one byte of damage.
+
+    The run is encoded back to GBK and two repairs are tried: restoring the high bit of
+    one stray ASCII byte (?!渡钊雽W → 《深入學), and putting back a lost lead byte
+    (母咚刭| → 的高素質). A repair counts only when it decodes to common characters and
+    its last character has the reading in the pinyin that follows the run.
+    """
+    match = _GARBLED.match(text, at)
+    if not match:
+        return None
+    run, witness = match.groups()
+    common = common_chars()
+    if all(char in common for char in run):
+        return None  # ordinary text after a question mark
+    try:
+        raw = run.encode("gbk")
+    except UnicodeEncodeError:
+        return None
+    for lead_byte, decodings in ((False, _high_bit_fixes(run, raw)), (True, _lead_fixes(raw))):
+        accepted = [
+            decoded
+            for decoded in decodings
+            if all(char in common for char in decoded) and witness in _readings(decoded[-1])
+        ]
+        if accepted:
+            best = max(accepted, key=lambda decoded: _commonness(decoded, counts))
+            return _ByteFix(match.end(1), best, lead_byte, guess=len(accepted) > 1)
+    return None
+
+
+def _high_bit_fixes(run: str, raw: bytes) -> Iterator[str]:
+    offset = 0
+    for char in run:
+        width = len(char.encode("gbk"))
+        if width == 1 and "!" <= char <= "~":
+            damaged = bytearray(raw)
+            damaged[offset] |= 0x80
+            yield from _gbk(bytes(damaged))
+        offset += width
+
+
+def _lead_fixes(raw: bytes) -> Iterator[str]:
+    for lead in range(0x81, 0xFF):
+        yield from _gbk(bytes((lead,)) + raw)
+
+
+def _gbk(raw: bytes) -> Iterator[str]:
+    try:
+        yield raw.decode("gbk")
+    except UnicodeDecodeError:
+        return
+
+
+# --- 3. hard-wrapped lines --------------------------------------------------------------
+
+# A paragraph ends in sentence-final punctuation, maybe followed by closing quotes or a
+# parenthetical such as (州民政局供稿).
+_PARAGRAPH_END = re.compile(
+    rf"[{SENTENCE_END}{CLAUSE_END}….](?:[”’」』》{CLOSE_PAREN}]"
+    rf"|[{OPEN_PAREN}][^{OPEN_PAREN}{CLOSE_PAREN}]{{0,40}}[{CLOSE_PAREN}])*$"
+)
+# No line starts with these; a line that does continues the one before it.
+_CONTINUATION = tuple(f",\uff0c、{SENTENCE_END}{CLAUSE_END}{CLOSE_PAREN}”’」』》…")
+# Headings and titles are short; a line this long without final punctuation was wrapped.
+_WRAPPED_LENGTH = 40
+_LATIN_END = re.compile(r"[A-Za-z0-9]$")
+_LATIN_START = re.compile(r"[A-Za-z0-9]")
+
+
+def join_wrapped_lines(text: str) -> tuple[str, list[Repair]]:
+    """One paragraph per line: drop blank lines and edge spaces, join wrapped lines."""
+    paragraphs: list[list[str]] = []
+    repairs = []
+    length = 0  # of the paragraph being built, as read
+    previous = 0  # line number of its last piece
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if paragraphs and _is_wrapped(paragraphs[-1][-1], length, line):
+            tail = paragraphs[-1][-1]
+            glue = " " if _LATIN_END.search(tail) and _LATIN_START.match(line) else ""
+            repairs.append(
+                Repair(
+                    "wrap",
+                    previous,
+                    f"{tail[-_CONTEXT:]}↵{line[:_CONTEXT]}",
+                    f"{tail[-_CONTEXT:]}{glue}{line[:_CONTEXT]}",
+                )
+            )
+            paragraphs[-1].append(glue + line)
+            length += _read_length(line)
+        else:
+            paragraphs.append([line])
+            length = _read_length(line)
+        previous = number
+    return "\n".join("".join(pieces) for pieces in paragraphs), repairs
+
+
+def _read_length(line: str) -> int:
+    """Length as read, without spaces (领 悟 核 心) and pinyin annotations (領(lǐng))."""
+    annotations = sum(len(match.group(0)) for match in _ANNOTATIONS.finditer(line))
+    return len(line) - sum(map(line.count, _SPACE_CHARS)) - annotations
+
+
+def _is_wrapped(tail: str, length: int, following: str) -> bool:
+    if _PARAGRAPH_END.search(tail[-60:]):
+        return False
+    return length >= _WRAPPED_LENGTH or following.startswith(_CONTINUATION)
+
+
+# --- 4. pinyin annotations ---------------------------------------------------------------
+
+_ONE_ANNOTATION = rf"[{OPEN_PAREN}]({_SYLLABLE})[{CLOSE_PAREN}]"
+_ANNOTATION = re.compile(_ONE_ANNOTATION)
+# Annotations repeated by a bad edit, 國(guó)(guó), go together with the first.
+_ANNOTATIONS = re.compile(rf"(?<=[{HAN}])(?:{_ONE_ANNOTATION})+")
+
+
+def _drop_annotations(match: re.Match) -> str:
+    annotated = match.string[match.start() - 1]
+    run = match.group(0)
+    for annotation in _ANNOTATION.finditer(run):
+        if not _is_reading_of(annotation.group(1), annotated):
+            return run[annotation.start() :]
+    return ""
+
+
+def strip_pinyin(text: str) -> tuple[str, list[Repair]]:
+    return _substitute(_ANNOTATIONS, _drop_annotations, text, "pinyin")
+
+
+# --- 5. spaces ---------------------------------------------------------------------------
+
+# Markers that open a new paragraph: 一要 二是 三、 第四, (五) 6、
+_PARAGRAPH_MARKER = (
+    r"(?:[一二三四五六七八九十]{1,3}[要是、]|第[一二三四五六七八九十百]{1,4}[,\uff0c、章节条部]"
+    rf"|[{OPEN_PAREN}][一二三四五六七八九十]{{1,3}}[{CLOSE_PAREN}]|\d{{1,2}}[、.\uff0e])"
+)
+_PARAGRAPH_BREAK = re.compile(rf"(?<=[{SENTENCE_END}{CLAUSE_END}]){_SPACES}(?={_PARAGRAPH_MARKER})")
+# Chinese is written without spaces; a space between two Chinese characters or marks is
+# left over from PDF copies (民 政 工 作) or bad typing. ASCII commas and stops count as
+# Chinese punctuation only right after a Chinese character ("工作, 我们"); a space after
+# a bracket, as in the byline "主任(司长) 李某", or next to Latin text is kept.
+_CHINESE = f"{HAN}{CJK_PUNCTUATION}"
+_STRAY_SPACE = re.compile(rf"(?:(?<=[{_CHINESE}])|(?<=[{HAN}][,;:!?])){_SPACES}(?=[{_CHINESE}])")
+_STRAY_GAP = 2  # spaces this close together are one letter-spaced stretch, one report
+
+
+def fix_spaces(text: str) -> tuple[str, list[Repair]]:
+    """A space before a paragraph marker (。 一要) is a lost line break; others go."""
+    text, breaks = _substitute(_PARAGRAPH_BREAK, lambda _: "\n", text, "space")
+    text, stray = _drop_stray_spaces(text)
+    return text, breaks + stray
+
+
+def _drop_stray_spaces(text: str) -> tuple[str, list[Repair]]:
+    """Remove stray spaces, one report per stretch of letter-spaced text."""
+    line_of = _LineNumbers(text)
+    stretches: list[list[int]] = []
+    for match in _STRAY_SPACE.finditer(text):
+        if stretches and match.start() - stretches[-1][1] <= _STRAY_GAP:
+            stretches[-1][1] = match.end()
+        else:
+            stretches.append([match.start(), match.end()])
+    repairs = []
+    for start, end in stretches:
+        squeezed = _STRAY_SPACE.sub("", text[start - 1 : end + 1])[1:-1]
+        before, after = _snippets(text, start, end, squeezed)
+        repairs.append(Repair("space", line_of(start), before, after))
+    if repairs:
+        text = _STRAY_SPACE.sub("", text)
+    return text, repairs
+
+
+# --- 6. simplified characters -----------------------------------------------------------
+
+
+@cache
+def _t2s():
+    import opencc  # the pure-Python reimplementation; its dictionaries load on first use
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> tuple[str, list[Repair]]:
+    """OpenCC t2s, reported as one summary: per-character reports would bury the rest."""
+    simplified = _t2s().convert(text)
+    # t2s maps every character and phrase to one of the same length, so the texts align.
+    changed = sum(map(ne, text, simplified))
+    if not changed:
+        return text, []
+    first = next(compress(count(), map(ne, text, simplified)))
+    summary = Repair(
+        "t2s",
+        text.count("\n", 0, first) + 1,
+        f"{changed} 个繁体字",
+        f"{changed} 个简体字",
+    )
+    return simplified, [summary]
+
+
+def _load_fixes() -> dict[str, str]:
+    fixes = {}
+    table = Path(__file__).with_name("data") / "simplified_fixes.tsv"
+    for line in table.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            wrong, right = line.split("\t")
+            fixes[wrong] = right
+    return fixes
+
+
+@cache
+def _fixes() -> tuple[dict[str, str], re.Pattern]:
+    fixes = _load_fixes()
+    alternatives = sorted(fixes, key=len, reverse=True)  # longest first: 著作 before 著
+    return fixes, re.compile("|".join(map(re.escape, alternatives)))
+
+
+def fix_variants(text: str) -> tuple[str, list[Repair]]:
+    fixes, pattern = _fixes()
+    return _substitute(pattern, lambda match: fixes[match.group(0)], text, "variant")
+
+
+# --- 7. doubled words -------------------------------------------------------------------
+
+_DOUBLED = re.compile(rf"([{HAN}]{{2,4}})\1+")
+# Doubling is grammar in counted phrases (一个一个, 一步一步) and in a few verbs that
+# double for "a little" (研究研究); single-character doubling (人人, 习习) never matches.
+_NUMERALS = "一二三四五六七八九十两几百千万"
+_DOUBLING_VERBS = frozenset({"研究", "讨论", "商量", "考虑", "休息", "活动", "收拾", "琢磨"})
+
+
+def _collapse(match: re.Match) -> str:
+    word = match.group(1)
+    if word[0] in _NUMERALS or word in _DOUBLING_VERBS or len(set(word)) == 1:
+        return match.group(0)
+    return word
+
+
+def collapse_doubled(text: str) -> tuple[str, list[Repair]]:
+    repairs: list[Repair] = []
+    while True:  # collapsing 甲乙甲乙丙甲乙丙 reveals 甲乙丙甲乙丙; run until nothing changes
+        text, found = _substitute(_DOUBLED, _collapse, text, "doubled")
+        if not found:
+            return text, repairs
+        repairs.extend(found)
+
+
+# Lost characters are repaired while the pinyin that witnesses them is still there. Wrapped
+# lines are joined before the pinyin goes, so that an annotation a wrap cut off its
+# character goes too; spaces are squeezed once both are done, since either can bring a
+# space next to a Chinese character. OpenCC and the 着 table come after the joins, so that
+# they see words a wrap had split, and doubled words last, once t2s has made both copies
+# of a word alike.
+STEPS = (
+    strip_html,
+    repair_lost_characters,
+    join_wrapped_lines,
+    strip_pinyin,
+    fix_spaces,
+    to_simplified,
+    fix_variants,
+    collapse_doubled,
+)

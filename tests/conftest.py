@@ -162,5 +162,11 @@ def freeze_today(monkeypatch):
     """Pin 'today' (Asia/Shanghai) to TODAY for views and querysets."""
     from django.utils import timezone
 
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+    real = timezone.localdate
+
+    def localdate(value=None, timezone=None):
+        # Only "today" is pinned; converting a given timestamp still works as usual.
+        return TODAY if value is None else real(value, timezone)
+
+    monkeypatch.setattr(timezone, "localdate", localdate)
     return TODAY

@@ -241,14 +241,89 @@ def test_demo_pages_render_and_are_photographed(open_page, live_server, freeze_t
         "ledger": "/measures/",
         "measure": f"/measures/{measure.pk}/",
         "document": f"/documents/{document.pk}/",
+        "report": "/reports/monthly/?month=2026-11",
+        "import": "/measures/import/",
     }
     page = open_page(User.objects.get(username="ducha"), password="demo2026")
     for name, path in pages.items():
         page.goto(f"{live_server.url}{path}")
         expect(page.locator("h1")).to_be_visible()
+        if name == "document":
+            expect(page.locator("mark").first).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=name != "ledger")
-    expect(page.locator("mark").first).to_be_visible()
     page = open_page(User.objects.get(username="zhangmin"), password="demo2026")
     expect(page.locator("h1")).to_have_text("我的事项")
     expect(page.locator("tr.group").first).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "my.png"), full_page=True)
+
+
+# The 督办 workflow -------------------------------------------------------------------------
+
+
+def test_request_an_extension_and_approve_it(open_page, staff, supervisor, measure, live_server):
+    url = f"{live_server.url}/measures/{measure.pk}/"
+    owner = open_page(staff)
+    owner.goto(url)
+    owner.click("text=申请延期")
+    owner.fill("#workflow input[name=deadline]", "2027-01-31")
+    owner.fill("#workflow textarea[name=reason]", "涉及跨部门协调")
+    owner.click("text=提交延期申请")
+    expect(owner.locator("#workflow")).to_contain_text(
+        "超期申请已提交"
+    )  # deadline 2026-10-31 passed
+
+    boss = open_page(supervisor)
+    boss.goto(f"{live_server.url}/overdue/")
+    expect(boss.locator("#dashboard-summary")).to_contain_text("超期申请")
+    boss.goto(url)
+    mark_page(boss)
+    boss.fill("#workflow input[name=comment]", "同意延期")
+    boss.get_by_role("button", name="批准延期").click()
+    expect(boss.locator("#workflow")).to_contain_text("已批准延期至 2027-01-31")
+    expect(boss.locator("#workflow")).to_contain_text("原定 2026-10-31")
+    expect(boss.locator("#history")).to_contain_text("批准延期。同意延期")
+    assert_not_reloaded(boss)
+    measure.refresh_from_db()
+    assert (measure.deadline, measure.original_deadline) == (date(2027, 1, 31), date(2026, 10, 31))
+
+
+def test_sign_off_with_an_attachment_and_send_it_back(
+    open_page, staff, supervisor, measure, live_server, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    evidence = tmp_path / "完成报告.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    url = f"{live_server.url}/measures/{measure.pk}/"
+    owner = open_page(staff)
+    owner.goto(url)
+    owner.click("text=申请办结")
+    owner.fill("#workflow textarea[name=summary]", "低保动态管理机制已建立")
+    owner.set_input_files("#workflow input[name=files]", str(evidence))
+    owner.click("text=提交办结申请")
+    expect(owner.locator("#workflow")).to_contain_text("办结申请已提交")
+    expect(owner.locator("#workflow")).to_contain_text("完成报告.pdf")
+
+    boss = open_page(supervisor)
+    boss.goto(url)
+    boss.screenshot(path=str(SCREENSHOTS / "signoff.png"), full_page=True)
+    with boss.expect_download() as download:
+        boss.click("#workflow .attachments a")
+    assert download.value.suggested_filename == "完成报告.pdf"
+    send_back = boss.get_by_role("button", name="退回重办")
+    send_back.click()
+    expect(boss.locator("#workflow")).to_contain_text("退回重办须写明理由")
+    boss.fill("#workflow .pending input[name=comment]", "缺少现场照片")
+    send_back.click()
+    expect(boss.locator("#workflow")).to_contain_text("已退回重办")
+    measure.refresh_from_db()
+    assert measure.status == Measure.Status.IN_PROGRESS
+
+
+def test_lights_change_on_the_dashboard(open_page, supervisor, measure, freeze_today, live_server):
+    page = open_page(supervisor)
+    mark_page(page)
+    red = page.locator("[data-light=red]")
+    expect(red).to_have_text("1")
+    page.locator(f"#measure-{measure.pk} select[name=status]").select_option("suspended")
+    expect(red).to_have_text("0")
+    assert_not_reloaded(page)

@@ -309,6 +309,13 @@ def test_letter_spaced_text_is_squeezed_in_one_report():
     assert space.after == "民政工作关系民生。"
 
 
+def test_space_after_an_ascii_comma_in_chinese_text_goes():
+    result = clean("坚持统筹发展和安全, 坚持发扬“严真细实快”的工作作风。")
+    assert result.text == "坚持统筹发展和安全,坚持发扬“严真细实快”的工作作风。"
+    [space] = repairs_of(result, "space")
+    assert (space.before, space.after) == ("和安全, 坚持发扬", "和安全,坚持发扬")
+
+
 def test_space_after_a_bracket_in_the_byline_is_kept():
     assert clean("主任(司长) 李某").text == "主任(司长) 李某"
 

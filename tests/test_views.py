@@ -210,14 +210,16 @@ def test_staff_changes_status_of_own_measure_inline(staff, measure):
 
 
 def test_plain_post_edit_redirects(staff, measure):
-    response = edit(client_for(staff), measure, htmx=False, status="done", next="/measures/?q=x")
+    response = edit(
+        client_for(staff), measure, htmx=False, status="in_progress", next="/measures/?q=x"
+    )
     assert response.status_code == 302
     assert response["Location"] == "/measures/?q=x"
 
 
 def test_edit_ignores_an_offsite_next(staff, measure):
     response = edit(
-        client_for(staff), measure, htmx=False, status="done", next="https://evil.example/"
+        client_for(staff), measure, htmx=False, status="in_progress", next="https://evil.example/"
     )
     assert response["Location"] == reverse("measure_detail", args=[measure.pk])
 

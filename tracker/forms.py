@@ -1,6 +1,10 @@
+from pathlib import Path
+
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxValueValidator
 
+from .lights import Light
 from .models import Document, Measure, ProgressUpdate, Topic, Unit, User
 
 
@@ -33,7 +37,7 @@ class MeasureEditForm(forms.ModelForm):
         model = Measure
         fields = Measure.SUPERVISOR_FIELDS
         field_classes = {"owner": UserChoiceField}
-        widgets = {"deadline": DateInput()}
+        widgets = {"deadline": DateInput(), "recheck_on": DateInput()}
         error_messages = {"title": {"max_length": "任务名称最多 %(limit_value)d 个字。"}}
 
     def __init__(self, *args, user, submitted=None, **kwargs):
@@ -51,9 +55,27 @@ class MeasureEditForm(forms.ModelForm):
             if name in self.fields:
                 self.fields[name].queryset = Unit.objects.all()
         if "status" in self.fields:
+            # The current status stays listed so the select shows it, even if it can't be chosen.
+            allowed = set(user.allowed_statuses(self.instance)) | {self.instance.status}
+            self.fields["status"].choices = [c for c in Measure.Status.choices if c[0] in allowed]
             self.fields["status"].error_messages["invalid_choice"] = "不允许的状态：%(value)s。"
-        if "deadline" in self.fields:
-            self.fields["deadline"].error_messages["invalid"] = "日期格式应为 YYYY-MM-DD。"
+        for name in ("deadline", "recheck_on"):
+            if name in self.fields:
+                self.fields[name].error_messages["invalid"] = "日期格式应为 YYYY-MM-DD。"
+
+    def clean(self):
+        data = super().clean()
+        if "report_cadence" in self.fields and "report_day" in self.fields:
+            cadence, day = data.get("report_cadence"), data.get("report_day")
+            if not cadence:
+                data["report_day"] = None
+            elif day is None:
+                self.add_error("report_day", "请填写报送日。")
+            elif cadence == Measure.Cadence.WEEKLY and not 1 <= day <= 7:
+                self.add_error("report_day", "每周报送日应为星期一至星期日（1–7）。")
+            elif not 1 <= day <= 28:
+                self.add_error("report_day", "每月/每季度报送日应为 1–28 号。")
+        return data
 
     def changes(self):
         return {name: self.cleaned_data[name] for name in self.fields if name != "version"}
@@ -137,6 +159,7 @@ class FilterForm(forms.Form):
         label="来源文件", queryset=Document.objects.all(), required=False, empty_label="全部"
     )
     due = forms.ChoiceField(label="时限", choices=DUE_CHOICES, required=False)
+    light = forms.ChoiceField(label="亮灯", choices=[("", "全部"), *Light.choices], required=False)
     sort = forms.ChoiceField(label="排序", choices=SORT_CHOICES, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -144,6 +167,111 @@ class FilterForm(forms.Form):
         self.fields["owner"].queryset = active_users()
         for field in self.fields.values():
             field.error_messages["invalid_choice"] = "无效的筛选条件，已忽略。"
+
+
+class WorkflowForm(forms.Form):
+    """Workflow forms share the detail page with the edit form: keep their ids apart."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{type(self).__name__.lower()}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ExtensionForm(WorkflowForm):
+    deadline = forms.DateField(
+        label="申请延至",
+        widget=DateInput(),
+        error_messages={"invalid": "日期格式应为 YYYY-MM-DD。", "required": "请填写新的完成时限。"},
+    )
+    reason = forms.CharField(
+        label="申请理由",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请写明延期理由。"},
+    )
+
+
+class DecisionForm(WorkflowForm):
+    comment = forms.CharField(
+        label="意见", max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    recheck_on = forms.DateField(
+        label="回头看日期（可选）",
+        required=False,
+        widget=DateInput(),
+        error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class EvidenceField(forms.FileField):
+    """Several files at once, each checked for type (by name and by content) and size."""
+
+    MAGIC = {
+        ".pdf": (b"%PDF",),
+        ".docx": (b"PK\x03\x04",),
+        ".xlsx": (b"PK\x03\x04",),
+        ".jpg": (b"\xff\xd8\xff",),
+        ".jpeg": (b"\xff\xd8\xff",),
+        ".png": (b"\x89PNG\r\n\x1a\n",),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ",".join(self.MAGIC)}))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if len(files) > settings.ATTACHMENTS_PER_REQUEST:
+            raise forms.ValidationError(f"一次最多上传 {settings.ATTACHMENTS_PER_REQUEST} 个文件。")
+        return [self.check(upload) for upload in files]
+
+    def check(self, upload):
+        name = safe_filename(upload.name)
+        extension = Path(name).suffix.lower()
+        if extension not in self.MAGIC:
+            raise forms.ValidationError(f"“{name}”的类型不允许：只接受 pdf、docx、xlsx、jpg、png。")
+        if upload.size == 0:
+            raise forms.ValidationError(f"“{name}”是空文件。")
+        if upload.size > settings.ATTACHMENT_MAX_BYTES:
+            limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
+            raise forms.ValidationError(f"“{name}”超过 {limit} MB。")
+        head = upload.read(8)
+        upload.seek(0)
+        if not head.startswith(self.MAGIC[extension]):
+            raise forms.ValidationError(f"“{name}”的内容与扩展名不符。")
+        upload.name, upload.extension = name, extension
+        return upload
+
+
+def safe_filename(name):
+    """Keep a readable (Chinese) name, without paths, control characters or odd dots."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*')
+    name = name.strip(" .") or "附件"
+    stem, dot, extension = name.rpartition(".")
+    return (stem[:150] + dot + extension[:10]) if dot else name[:160]
+
+
+class ClosureForm(WorkflowForm):
+    summary = forms.CharField(
+        label="办结情况",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "请填写办结情况。"},
+    )
+    files = EvidenceField(label="佐证材料（pdf、docx、xlsx、jpg、png）", required=False)
+
+
+class ReminderForm(forms.Form):
+    note = forms.CharField(label="附言", max_length=500, required=False)
+
+
+class SheetUploadForm(forms.Form):
+    file = forms.FileField(label="台账 Excel 文件（.xlsx）")
 
 
 class UploadForm(forms.Form):

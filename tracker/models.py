@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 from functools import cached_property
 
@@ -78,6 +79,10 @@ class User(AbstractUser):
     def is_leader(self):
         return self.LEADER in self.role_names
 
+    @property
+    def is_unit_staff(self):
+        return self.STAFF in self.role_names
+
     def is_responsible_for(self, measure):
         return measure.owner_id == self.pk or (
             self.unit_id is not None and measure.unit_id == self.unit_id
@@ -93,6 +98,14 @@ class User(AbstractUser):
 
     def can_report_progress(self, measure):
         return "status" in self.editable_fields(measure)
+
+    def allowed_statuses(self, measure):
+        """Statuses this person may set by editing; closing goes through 办结审核."""
+        if "status" not in self.editable_fields(measure):
+            return ()
+        if self.is_supervisor:
+            return tuple(s for s in Measure.Status if s != Measure.Status.PENDING_REVIEW)
+        return Measure.STAFF_STATUSES
 
 
 class Topic(models.Model):
@@ -226,6 +239,28 @@ class MeasureQuerySet(models.QuerySet):
         return self.select_related("document", "section", "unit", "owner").annotate(
             latest_progress=Subquery(latest.values("progress")[:1]),
             latest_progress_at=Subquery(latest.values("created_at")[:1]),
+            latest_percent=Subquery(latest.filter(percent__isnull=False).values("percent")[:1]),
+        )
+
+    def light_inputs(self):
+        """The few columns a warning light is computed from, for a whole-table pass."""
+        latest = ProgressUpdate.objects.filter(measure=OuterRef("pk")).order_by(
+            "-created_at", "-id"
+        )
+        return self.annotate(
+            latest_progress_at=Subquery(latest.values("created_at")[:1]),
+            latest_percent=Subquery(latest.filter(percent__isnull=False).values("percent")[:1]),
+        ).values(
+            "pk",
+            "status",
+            "deadline",
+            "assigned_at",
+            "report_cadence",
+            "report_day",
+            "latest_progress_at",
+            "latest_percent",
+            "unit_id",
+            "unit__name",
         )
 
 
@@ -233,11 +268,30 @@ class Measure(models.Model):
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", "未启动"
         IN_PROGRESS = "in_progress", "推进中"
+        PENDING_REVIEW = "pending_review", "待审核"
         DONE = "done", "已办结"
         SUSPENDED = "suspended", "暂缓"
 
+    class Cadence(models.TextChoices):
+        NONE = "", "不定期"
+        WEEKLY = "weekly", "每周"
+        MONTHLY = "monthly", "每月"
+        QUARTERLY = "quarterly", "每季度"
+
     CLOSED_STATUSES = (Status.DONE, Status.SUSPENDED)
-    SUPERVISOR_FIELDS = ("title", "status", "owner", "unit", "co_units", "deadline")
+    # Closing goes through 办结审核; staff move a measure only between these.
+    STAFF_STATUSES = (Status.NOT_STARTED, Status.IN_PROGRESS)
+    SUPERVISOR_FIELDS = (
+        "title",
+        "status",
+        "owner",
+        "unit",
+        "co_units",
+        "deadline",
+        "report_cadence",
+        "report_day",
+        "recheck_on",
+    )
     STAFF_FIELDS = ("status",)
 
     class Conflict(Exception):
@@ -286,6 +340,20 @@ class Measure(models.Model):
     )
     deadline = models.DateField("完成时限", null=True, blank=True)
     deadline_phrase = models.CharField("原文时限", max_length=50, blank=True)
+    original_deadline = models.DateField(
+        "原定时限", null=True, blank=True, help_text="首次批准延期前的完成时限。"
+    )
+    assigned_at = models.DateTimeField("分解落实时间", null=True, blank=True)
+    report_cadence = models.CharField(
+        "报送周期", max_length=10, choices=Cadence.choices, default=Cadence.NONE, blank=True
+    )
+    report_day = models.PositiveSmallIntegerField(
+        "报送日",
+        null=True,
+        blank=True,
+        help_text="每周：星期几（1–7）；每月：几号（1–28）；每季度：季末月几号（1–28）。",
+    )
+    recheck_on = models.DateField("回头看日期", null=True, blank=True)
     # Set by every staff edit; the importer only ever rewrites measures where this is empty.
     staff_edited_at = models.DateTimeField("人工修改时间", null=True, blank=True)
     archived_at = models.DateTimeField("归档时间", null=True, blank=True)
@@ -307,8 +375,19 @@ class Measure(models.Model):
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="measure_version_positive"),
             models.CheckConstraint(
-                condition=Q(status__in=["not_started", "in_progress", "done", "suspended"]),
+                condition=Q(
+                    status__in=["not_started", "in_progress", "pending_review", "done", "suspended"]
+                ),
                 name="measure_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(report_cadence="") & Q(report_day__isnull=True))
+                | (Q(report_cadence="weekly") & Q(report_day__gte=1, report_day__lte=7))
+                | (
+                    Q(report_cadence__in=["monthly", "quarterly"])
+                    & Q(report_day__gte=1, report_day__lte=28)
+                ),
+                name="measure_report_day_fits_cadence",
             ),
         ]
         indexes = [
@@ -371,6 +450,8 @@ class Measure(models.Model):
                     history.append((field, old, new))
             if not history:
                 return []
+            if current.assigned_at is None and (current.owner_id or current.unit_id):
+                current.assigned_at = now  # pace is measured from the first assignment
             current.version += 1
             current.staff_edited_at = now
             current.save()
@@ -389,6 +470,113 @@ class Measure(models.Model):
             )
         self.refresh_from_db()
         return rows
+
+    def record(self, user, field, old, new, note=""):
+        """Save a workflow step on a measure locked by the caller, with its history line."""
+        self.version += 1
+        self.staff_edited_at = timezone.now()
+        self.save()
+        return Change.objects.create(
+            measure=self,
+            user=user,
+            field=field,
+            old=self.display_value(field, old),
+            new=self.display_value(field, new),
+            note=note[:500],
+            version=self.version,
+        )
+
+    def locked(self):
+        return Measure.objects.select_for_update().get(pk=self.pk)
+
+    def request_extension(self, user, deadline, reason, today):
+        with transaction.atomic():
+            current = self.locked()
+            if current.is_closed:
+                raise WorkflowError("已办结或暂缓的事项无需申请延期。")
+            if current.deadline is None:
+                raise WorkflowError("此事项尚未设定完成时限，无需申请延期。")
+            if deadline <= current.deadline:
+                raise WorkflowError(f"申请的新时限须晚于当前时限 {current.deadline:%Y-%m-%d}。")
+            if current.extension_requests.filter(status=Decision.PENDING).exists():
+                raise WorkflowError("此事项已有待审批的延期申请。")
+            late = today > current.deadline
+            request = ExtensionRequest.objects.create(
+                measure=current,
+                requested_by=user,
+                current_deadline=current.deadline,
+                requested_deadline=deadline,
+                reason=reason,
+                late=late,
+            )
+            label = "超期申请延期" if late else "申请延期"
+            current.record(user, "extension", current.deadline, deadline, f"{label}：{reason}")
+        self.refresh_from_db()
+        return request
+
+    def request_closure(self, user, summary, files=()):
+        """Ask for 办结 with evidence; `files` are uploaded files already validated by the form."""
+        with transaction.atomic():
+            current = self.locked()
+            if current.status in (*self.CLOSED_STATUSES, self.Status.PENDING_REVIEW):
+                raise WorkflowError(f"当前状态为“{current.get_status_display()}”，不能申请办结。")
+            request = ClosureRequest.objects.create(
+                measure=current, requested_by=user, summary=summary
+            )
+            for upload in files:
+                Attachment.objects.create(
+                    closure=request,
+                    file=upload,
+                    original_name=upload.name[-200:],
+                    extension=upload.extension,
+                    size=upload.size,
+                    uploaded_by=user,
+                )
+            old, current.status = current.status, self.Status.PENDING_REVIEW
+            current.record(user, "status", old, current.status, f"申请办结：{summary}")
+        self.refresh_from_db()
+        return request
+
+    def confirm_recheck(self, user, note=""):
+        """回头看: the closed measure holds up; the re-check is done."""
+        with transaction.atomic():
+            current = self.locked()
+            if current.status != self.Status.DONE or current.recheck_on is None:
+                raise WorkflowError("此事项没有待进行的回头看。")
+            old, current.recheck_on = current.recheck_on, None
+            current.record(user, "recheck_on", old, None, f"回头看确认办结。{note}".strip())
+        self.refresh_from_db()
+
+    def reopen(self, user, reason):
+        """回头看 found the problem back: the measure is open again."""
+        if not reason.strip():
+            raise WorkflowError("重新打开须写明理由。")
+        with transaction.atomic():
+            current = self.locked()
+            if current.status != self.Status.DONE:
+                raise WorkflowError("只有已办结的事项可以重新打开。")
+            old = current.status
+            current.status, current.recheck_on = self.Status.IN_PROGRESS, None
+            current.record(user, "status", old, current.status, f"回头看重新打开：{reason}")
+        self.refresh_from_db()
+
+    def remind(self, user, note=""):
+        """催办: logged on the measure; the caller mails it (tracker.reminders)."""
+        if self.owner_id is None:
+            raise WorkflowError(f"“{self.title}”尚未指定责任人，无法催办。")
+        with transaction.atomic():
+            reminder = Reminder.objects.create(
+                measure=self, recipient_id=self.owner_id, sent_by=user, note=note
+            )
+            Change.objects.create(
+                measure=self,
+                user=user,
+                field="reminder",
+                new=str(self.owner),
+                note=f"催办。{note}".strip(),
+                version=self.version,
+            )
+        return reminder
 
     def report_progress(self, user, **entry):
         """Append to the journal; the first report moves a measure that had not started."""
@@ -462,7 +650,13 @@ class Change(models.Model):
         verbose_name_plural = "变更记录"
         indexes = [models.Index(fields=["measure", "-created_at"], name="change_measure_time")]
 
-    LABELS = {"created": "导入", "archived": "归档", "text": "原文"}
+    LABELS = {
+        "created": "导入",
+        "archived": "归档",
+        "text": "原文",
+        "extension": "延期申请",
+        "reminder": "催办",
+    }
 
     def __str__(self):
         return f"{self.measure} · {self.field}"
@@ -473,3 +667,260 @@ class Change(models.Model):
             return Measure._meta.get_field(self.field).verbose_name
         except FieldDoesNotExist:
             return self.LABELS.get(self.field, self.field)
+
+
+class WorkflowError(Exception):
+    """A 督办 step that is not allowed now; the message is shown to the person as it is."""
+
+
+class Decision(models.TextChoices):
+    PENDING = "pending", "待审批"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "已驳回"
+
+
+class ExtensionRequest(models.Model):
+    """延期申请: the owner asks for a later deadline; a supervisor decides."""
+
+    measure = models.ForeignKey(
+        Measure,
+        verbose_name="督办事项",
+        on_delete=models.PROTECT,
+        related_name="extension_requests",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("申请时间", default=timezone.now)
+    current_deadline = models.DateField("申请时的时限")
+    requested_deadline = models.DateField("申请延至")
+    reason = models.TextField("申请理由")
+    late = models.BooleanField("超期申请", default=False, help_text="在原时限之后才提出的申请。")
+    status = models.CharField(
+        "审批状态", max_length=10, choices=Decision.choices, default=Decision.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    comment = models.TextField("审批意见", blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "延期申请"
+        verbose_name_plural = "延期申请"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure"], condition=Q(status="pending"), name="one_pending_extension"
+            ),
+            models.CheckConstraint(
+                condition=Q(requested_deadline__gt=models.F("current_deadline")),
+                name="extension_moves_deadline_later",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.measure} 延至 {self.requested_deadline:%Y-%m-%d}"
+
+    def decide(self, user, approve, comment=""):
+        with transaction.atomic():
+            request = ExtensionRequest.objects.select_for_update().get(pk=self.pk)
+            if request.status != Decision.PENDING:
+                raise WorkflowError("此延期申请已处理。")
+            measure = Measure.objects.select_for_update().get(pk=request.measure_id)
+            request.status = Decision.APPROVED if approve else Decision.REJECTED
+            request.decided_by, request.decided_at, request.comment = user, timezone.now(), comment
+            request.save()
+            if approve:
+                if measure.original_deadline is None:
+                    measure.original_deadline = measure.deadline
+                old, measure.deadline = measure.deadline, request.requested_deadline
+                measure.record(
+                    user, "deadline", old, measure.deadline, f"批准延期。{comment}".strip()
+                )
+            else:
+                measure.record(
+                    user,
+                    "extension",
+                    "",
+                    f"驳回延期至 {request.requested_deadline:%Y-%m-%d}",
+                    f"驳回延期申请。{comment}".strip(),
+                )
+        self.refresh_from_db()
+
+
+class ClosureRequest(models.Model):
+    """办结审核: the owner asks to close with a summary and evidence; a supervisor decides."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "待审核"
+        APPROVED = "approved", "已销号"
+        RETURNED = "returned", "退回重办"
+
+    measure = models.ForeignKey(
+        Measure, verbose_name="督办事项", on_delete=models.PROTECT, related_name="closure_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("申请时间", default=timezone.now)
+    summary = models.TextField("办结情况")
+    status = models.CharField(
+        "审核状态", max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    comment = models.TextField("审核意见", blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "办结审核"
+        verbose_name_plural = "办结审核"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure"], condition=Q(status="pending"), name="one_pending_closure"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.measure} · {self.get_status_display()}"
+
+    def decide(self, user, approve, comment="", recheck_on=None):
+        if not approve and not comment.strip():
+            raise WorkflowError("退回重办须写明理由。")
+        with transaction.atomic():
+            request = ClosureRequest.objects.select_for_update().get(pk=self.pk)
+            if request.status != self.Outcome.PENDING:
+                raise WorkflowError("此办结申请已处理。")
+            measure = Measure.objects.select_for_update().get(pk=request.measure_id)
+            request.status = self.Outcome.APPROVED if approve else self.Outcome.RETURNED
+            request.decided_by, request.decided_at, request.comment = user, timezone.now(), comment
+            request.save()
+            old = measure.status
+            if approve:
+                measure.status, measure.recheck_on = Measure.Status.DONE, recheck_on
+                note = f"审核通过，销号。{comment}".strip()
+                if recheck_on:
+                    note += f" 回头看日期 {recheck_on:%Y-%m-%d}。"
+            else:
+                measure.status = Measure.Status.IN_PROGRESS
+                note = f"退回重办：{comment}"
+            measure.record(user, "status", old, measure.status, note)
+        self.refresh_from_db()
+
+
+def attachment_path(attachment, filename):
+    # Stored under a random name: the uploaded name is kept only as data, never as a path.
+    return f"attachments/{attachment.closure.measure_id}/{uuid.uuid4().hex}{attachment.extension}"
+
+
+class Attachment(models.Model):
+    ALLOWED = {
+        ".pdf": "application/pdf",
+        ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+        ".png": "image/png",
+    }
+
+    closure = models.ForeignKey(
+        ClosureRequest,
+        verbose_name="办结申请",
+        on_delete=models.PROTECT,
+        related_name="attachments",
+    )
+    file = models.FileField("文件", upload_to=attachment_path, max_length=200)
+    original_name = models.CharField("原文件名", max_length=200)
+    extension = models.CharField("扩展名", max_length=10)
+    size = models.PositiveIntegerField("大小（字节）")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "佐证材料"
+        verbose_name_plural = "佐证材料"
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def content_type(self):
+        return self.ALLOWED.get(self.extension, "application/octet-stream")
+
+
+class Reminder(models.Model):
+    """催办: one reminder to one owner about one measure, by a supervisor or the daily digest."""
+
+    class Kind(models.TextChoices):
+        MANUAL = "manual", "督查员催办"
+        DIGEST = "digest", "每日提醒"
+
+    measure = models.ForeignKey(
+        Measure, verbose_name="督办事项", on_delete=models.PROTECT, related_name="reminders"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.PROTECT, related_name="+"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="催办人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField("方式", max_length=10, choices=Kind.choices, default=Kind.MANUAL)
+    created_at = models.DateTimeField("时间", default=timezone.now)
+    note = models.CharField("附言", max_length=500, blank=True)
+    emailed = models.BooleanField("已发邮件", default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "催办记录"
+        verbose_name_plural = "催办记录"
+
+    def __str__(self):
+        return f"催办 {self.measure} → {self.recipient}"
+
+
+class DigestLog(models.Model):
+    """One row per person per day: `send_reminders` sends each digest at most once a day."""
+
+    class Kind(models.TextChoices):
+        OWNER = "owner", "责任人提醒"
+        SUPERVISOR = "supervisor", "督查员汇总"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField("日期")
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    sent_at = models.DateTimeField("发送时间", default=timezone.now)
+    items = models.PositiveIntegerField("事项数", default=0)
+
+    class Meta:
+        ordering = ["-day", "recipient"]
+        verbose_name = "提醒发送记录"
+        verbose_name_plural = "提醒发送记录"
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day", "kind"], name="one_digest_per_day")
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} {self.day:%Y-%m-%d} {self.get_kind_display()}"

@@ -158,3 +158,15 @@ IMPORT_MAX_BYTES = 5 * 1024 * 1024
 # Ledger behaviour.
 DUE_SOON_DAYS = int(os.environ.get("DUE_SOON_DAYS", "7"))
 LEDGER_PAGE_SIZE = 100
+
+# Warning lights (tracker/lights.py): 蓝灯 when the deadline is this many days away or less;
+# 黄灯 when percent complete trails the share of elapsed time by more than this many points.
+LIGHT_SOON_DAYS = int(os.environ.get("LIGHT_SOON_DAYS", str(DUE_SOON_DAYS)))
+LIGHT_PACE_GAP = int(os.environ.get("LIGHT_PACE_GAP", "30"))
+
+# 办结 evidence: what may be uploaded, and how much.
+ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+ATTACHMENTS_PER_REQUEST = 10
+
+# Links in reminder mails.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

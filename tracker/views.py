@@ -10,18 +10,41 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from .forms import BulkForm, FilterForm, MeasureEditForm, ProgressForm, UploadForm
+from . import reminders, reports, spreadsheets
+from .forms import (
+    BulkForm,
+    ClosureForm,
+    DecisionForm,
+    ExtensionForm,
+    FilterForm,
+    MeasureEditForm,
+    ProgressForm,
+    ReminderForm,
+    SheetUploadForm,
+    UploadForm,
+)
 from .importing import import_file
-from .models import Change, Document, Measure, Topic
+from .lights import Light, Thresholds, light_of, report_missing
+from .models import (
+    Attachment,
+    Change,
+    ClosureRequest,
+    Document,
+    ExtensionRequest,
+    Measure,
+    Topic,
+    Unit,
+    WorkflowError,
+)
 
 MEASURE_UPDATED = "measureUpdated"
 
@@ -76,6 +99,8 @@ def filtered_measures(form, today):
         measures = measures.overdue(today)
     elif data.get("due") == "soon":
         measures = measures.due_soon(today)
+    if data.get("light"):
+        measures = measures.filter(pk__in=pks_with_light(measures, data["light"], today))
     sort = data.get("sort")
     if sort == "unit":
         measures = measures.order_by("unit__position", "unit__name", "document", "position")
@@ -84,6 +109,13 @@ def filtered_measures(form, today):
         order = field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True)
         measures = measures.order_by(order, "document", "position")
     return measures
+
+
+def pks_with_light(measures, wanted, today):
+    """Lights are computed, not stored: one narrow pass over the candidates picks the ids."""
+    thresholds = Thresholds.from_settings()
+    rows = measures.model.objects.filter(pk__in=measures.values("pk")).light_inputs()
+    return [row["pk"] for row in rows if light_of(row, today, thresholds) == wanted]
 
 
 def querystring(params, **overrides):
@@ -296,6 +328,16 @@ def detail_context(request, measure, **extra):
         "can_report": user.can_report_progress(measure),
         "edit_form": None,
         "progress_form": ProgressForm() if user.can_report_progress(measure) else None,
+        "extensions": measure.extension_requests.select_related("requested_by", "decided_by"),
+        "closures": measure.closure_requests.select_related(
+            "requested_by", "decided_by"
+        ).prefetch_related("attachments"),
+        "extension_form": ExtensionForm() if user.can_report_progress(measure) else None,
+        "closure_form": ClosureForm() if user.can_report_progress(measure) else None,
+        "decision_form": DecisionForm() if user.is_supervisor else None,
+        "reminder_form": ReminderForm() if user.is_supervisor else None,
+        "reminders": measure.reminders.select_related("sent_by", "recipient")[:10],
+        "light": light_of(measure, timezone.localdate()),
     }
     if allowed:
         context["edit_form"] = MeasureEditForm(
@@ -420,6 +462,14 @@ def dashboard_context(today):
     )
     return {
         "totals": totals,
+        **light_tables(active, today),
+        "pending_extensions": ExtensionRequest.objects.filter(status="pending").select_related(
+            "measure", "requested_by"
+        ),
+        "pending_closures": ClosureRequest.objects.filter(status="pending").select_related(
+            "measure", "requested_by"
+        ),
+        "rechecks_due": active.filter(status=Measure.Status.DONE, recheck_on__lte=today),
         "charts": [
             bar_chart(
                 "按牵头单位",
@@ -441,6 +491,46 @@ def dashboard_context(today):
         "overdue_list": overdue.for_ledger().order_by("deadline", "document", "position"),
         "today": today,
         "due_soon_days": settings.DUE_SOON_DAYS,
+    }
+
+
+def light_tables(measures, today):
+    """Counts by light, per unit and in total, and 未按时报送 per unit, in one pass."""
+    thresholds = Thresholds.from_settings()
+    order = [Light.RED, Light.YELLOW, Light.BLUE, Light.GREEN, Light.DONE]
+    units, totals = {}, dict.fromkeys(order, 0)
+    for row in measures.light_inputs():
+        colour = light_of(row, today, thresholds)
+        key = (row["unit__name"] or "未指定", row["unit_id"])
+        unit = units.setdefault(key, {"counts": dict.fromkeys(order, 0), "missing": 0})
+        if colour in unit["counts"]:
+            unit["counts"][colour] += 1
+            totals[colour] += 1
+        if colour != Light.DONE and report_missing(
+            row["report_cadence"],
+            row["report_day"],
+            row["latest_progress_at"],
+            row["assigned_at"],
+            today,
+        ):
+            unit["missing"] += 1
+    rows = [
+        {
+            "name": name,
+            "pk": pk,
+            "cells": [unit["counts"][c] for c in order],
+            "missing": unit["missing"],
+            "red": unit["counts"][Light.RED],
+        }
+        for (name, pk), unit in sorted(
+            units.items(), key=lambda item: -item[1]["counts"][Light.RED]
+        )
+    ]
+    return {
+        "light_order": order,
+        "light_totals": [(c, totals[c]) for c in order],
+        "light_rows": rows,
+        "missing_reports": sum(r["missing"] for r in rows),
     }
 
 
@@ -589,3 +679,274 @@ def document_upload(request):
         request, f"已导入《{document.title}》：{result.measures} 项（新建 {result.created}）。"
     )
     return redirect("document_detail", pk=document.pk)
+
+
+# The 督办 workflow ---------------------------------------------------------------------
+
+
+def workflow_response(request, measure_id, message, error=False, **forms):
+    """After a workflow step: the workflow panel for htmx, otherwise back to the measure."""
+    if not request.htmx:
+        (messages.error if error else messages.success)(request, message)
+        return redirect("measure_detail", pk=measure_id)
+    measure = Measure.objects.select_related("document", "section", "unit", "owner").get(
+        pk=measure_id
+    )
+    context = detail_context(request, measure, workflow_message=message, workflow_error=error)
+    context.update(forms)
+    response = render(request, "tracker/measure_detail.html#workflow", context)
+    if not error:
+        trigger_client_event(response, MEASURE_UPDATED, {"id": measure_id})
+    return response
+
+
+def responsible_measure(request, pk):
+    measure = get_object_or_404(Measure.objects.active(), pk=pk)
+    if not request.user.can_report_progress(measure):
+        raise PermissionDenied("只有此事项的责任人或督查员可以办理。")
+    return measure
+
+
+@require_POST
+@login_required
+def extension_request(request, pk):
+    measure = responsible_measure(request, pk)
+    form = ExtensionForm(request.POST)
+    if not form.is_valid():
+        return workflow_response(
+            request, pk, "延期申请未提交，请检查填写内容。", True, extension_form=form
+        )
+    try:
+        ext = measure.request_extension(
+            request.user,
+            form.cleaned_data["deadline"],
+            form.cleaned_data["reason"],
+            timezone.localdate(),
+        )
+    except WorkflowError as error:
+        return workflow_response(request, pk, str(error), True, extension_form=form)
+    label = "超期申请已提交" if ext.late else "延期申请已提交"
+    return workflow_response(request, pk, f"{label}，等待督查员审批。")
+
+
+@require_POST
+@login_required
+@supervisor_required
+def extension_decide(request, pk):
+    ext = get_object_or_404(ExtensionRequest, pk=pk)
+    form = DecisionForm(request.POST)
+    approve = request.POST.get("decision") == "approve"
+    if not form.is_valid():
+        return workflow_response(
+            request, ext.measure_id, "审批意见有误。", True, decision_form=form
+        )
+    try:
+        ext.decide(request.user, approve, form.cleaned_data["comment"])
+    except WorkflowError as error:
+        return workflow_response(request, ext.measure_id, str(error), True)
+    message = f"已批准延期至 {ext.requested_deadline:%Y-%m-%d}。" if approve else "已驳回延期申请。"
+    return workflow_response(request, ext.measure_id, message)
+
+
+@require_POST
+@login_required
+def closure_request(request, pk):
+    measure = responsible_measure(request, pk)
+    form = ClosureForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return workflow_response(
+            request, pk, "办结申请未提交，请检查填写内容。", True, closure_form=form
+        )
+    try:
+        measure.request_closure(
+            request.user, form.cleaned_data["summary"], form.cleaned_data["files"]
+        )
+    except WorkflowError as error:
+        return workflow_response(request, pk, str(error), True, closure_form=form)
+    return workflow_response(request, pk, "办结申请已提交，等待督查员审核。")
+
+
+@require_POST
+@login_required
+@supervisor_required
+def closure_decide(request, pk):
+    closure = get_object_or_404(ClosureRequest, pk=pk)
+    form = DecisionForm(request.POST)
+    approve = request.POST.get("decision") == "approve"
+    if not form.is_valid():
+        return workflow_response(
+            request, closure.measure_id, "审核意见有误。", True, decision_form=form
+        )
+    try:
+        closure.decide(
+            request.user, approve, form.cleaned_data["comment"], form.cleaned_data["recheck_on"]
+        )
+    except WorkflowError as error:
+        return workflow_response(request, closure.measure_id, str(error), True, decision_form=form)
+    return workflow_response(
+        request, closure.measure_id, "已销号办结。" if approve else "已退回重办。"
+    )
+
+
+@require_POST
+@login_required
+@supervisor_required
+def measure_recheck(request, pk):
+    measure = get_object_or_404(Measure.objects.active(), pk=pk)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    comment = form.cleaned_data.get("comment", "")
+    try:
+        if request.POST.get("decision") == "reopen":
+            measure.reopen(request.user, comment)
+            message = "回头看：已重新打开此事项。"
+        else:
+            measure.confirm_recheck(request.user, comment)
+            message = "回头看：已确认办结。"
+    except WorkflowError as error:
+        return workflow_response(request, pk, str(error), True)
+    return workflow_response(request, pk, message)
+
+
+@require_POST
+@login_required
+@supervisor_required
+def measure_remind(request, pk):
+    measure = get_object_or_404(Measure.objects.active().select_related("owner"), pk=pk)
+    form = ReminderForm(request.POST)
+    if not form.is_valid():
+        return workflow_response(request, pk, "附言最多 500 字。", True)
+    try:
+        reminder = measure.remind(request.user, form.cleaned_data["note"])
+    except WorkflowError as error:
+        return workflow_response(request, pk, str(error), True)
+    reminders.send_manual([reminder])
+    return workflow_response(request, pk, f"已催办 {measure.owner}。")
+
+
+@require_POST
+@login_required
+@supervisor_required
+def unit_remind(request, pk):
+    """催办 every overdue measure of a unit in one click."""
+    unit = get_object_or_404(Unit, pk=pk)
+    overdue = Measure.objects.overdue(timezone.localdate()).filter(unit=unit, owner__isnull=False)
+    with transaction.atomic():
+        sent = [m.remind(request.user, "逾期事项集中催办") for m in overdue.select_related("owner")]
+    mails = reminders.send_manual(sent)
+    messages.success(request, f"已催办{unit}逾期事项 {len(sent)} 项，发出提醒邮件 {mails} 封。")
+    response = redirect(safe_next(request, reverse("overdue")))
+    if request.htmx:
+        response = render(
+            request, "tracker/overdue.html#remind_done", {"unit": unit, "count": len(sent)}
+        )
+        trigger_client_event(response, MEASURE_UPDATED, {"unit": pk})
+    return response
+
+
+@require_GET
+@login_required
+def attachment_download(request, pk):
+    attachment = get_object_or_404(Attachment, pk=pk)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# Excel 台账 and the monthly 通报 -------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHEET_SESSION_KEY = "sheet_import"
+
+
+def download(content, filename, content_type):
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@require_GET
+@login_required
+def measure_export(request, fmt):
+    today = timezone.localdate()
+    measures = spreadsheets.export_queryset(filtered_measures(FilterForm(request.GET), today))
+    if fmt == "csv":
+        content = spreadsheets.export_csv(measures, today=today)
+        return download(
+            content.encode("utf-8"), f"督办台账-{today:%Y-%m-%d}.csv", "text/csv; charset=utf-8"
+        )
+    title = f"督办事项台账（截至{today:%Y-%m-%d}）"
+    return download(
+        spreadsheets.export_xlsx(measures, today=today, title=title),
+        f"督办台账-{today:%Y-%m-%d}.xlsx",
+        XLSX,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def ledger_import(request):
+    """Upload → preview of every change → apply, all or nothing."""
+    user = request.user
+    if not (user.is_supervisor or user.is_unit_staff):
+        raise PermissionDenied("领导账号为只读，不能导入台账。")
+    context = {"form": SheetUploadForm()}
+    if request.method == "POST" and request.POST.get("action") == "apply":
+        stored = request.session.get(SHEET_SESSION_KEY)
+        if not stored:
+            messages.error(request, "没有待导入的台账，请重新上传。")
+            return redirect("ledger_import")
+        plan = spreadsheets.plan_import(stored["rows"], user)
+        if not plan.errors and plan.changes:
+            try:
+                changed = spreadsheets.apply_plan(plan, user)
+            except spreadsheets.SheetError as error:
+                context.update(plan=plan, name=stored["name"], apply_error=str(error))
+                return render(request, "tracker/ledger_import.html", context)
+            del request.session[SHEET_SESSION_KEY]
+            messages.success(request, f"已从《{stored['name']}》导入，修改 {changed} 项事项。")
+            return redirect("measure_list")
+        context.update(plan=plan, name=stored["name"])
+    elif request.method == "POST":
+        form = SheetUploadForm(request.POST, request.FILES)
+        context["form"] = form
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                rows = spreadsheets.read_sheet(upload)
+            except spreadsheets.SheetError as error:
+                form.add_error("file", str(error))
+            else:
+                request.session[SHEET_SESSION_KEY] = {"rows": rows, "name": Path(upload.name).name}
+                context.update(
+                    plan=spreadsheets.plan_import(rows, user), name=Path(upload.name).name
+                )
+    return render(request, "tracker/ledger_import.html", context)
+
+
+@require_GET
+@login_required
+def report_monthly(request):
+    today = timezone.localdate()
+    raw = request.GET.get("month") or f"{today:%Y-%m}"
+    try:
+        year, month = (int(part) for part in raw.split("-"))
+        report = reports.monthly_report(year, month, today=today)
+    except ValueError as error:
+        message = str(error) if "月" in str(error) else "月份格式应为 YYYY-MM，例如 2026-11。"
+        return render(
+            request, "tracker/report_monthly.html", {"error": message, "month": raw}, status=400
+        )
+    if request.GET.get("format") == "xlsx":
+        return download(reports.report_xlsx(report), f"督办工作通报-{year}-{month:02d}.xlsx", XLSX)
+    context = {
+        "report": report,
+        "month": f"{year}-{month:02d}",
+        "ranking_rule": reports.RANKING_RULE,
+    }
+    return render(request, "tracker/report_monthly.html", context)

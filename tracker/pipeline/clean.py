@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from html import unescape
-from itertools import compress, count
+from itertools import compress, count, pairwise
 from operator import ne
 from pathlib import Path
 
@@ -38,13 +38,15 @@ from .types import CleanResult, Repair
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Full-width forms are written as escapes: many fonts and editors show them as ASCII.
 # Offices type Chinese punctuation both ways, so the classes below hold both forms.
-OPEN_PAREN = "(\uff08"
-CLOSE_PAREN = ")\uff09"
-SENTENCE_END = "。!?\uff01\uff1f"
-CLAUSE_END = ";:\uff1b\uff1a"
-CJK_PUNCTUATION = "。、“”‘’《》【】「」『』〈〉…—·\uff0c\uff1b\uff1a\uff1f\uff01\uff08\uff09"
+_OPEN_PAREN = "(\uff08"
+_CLOSE_PAREN = ")\uff09"
+_SENTENCE_END = "。!?\uff01\uff1f"
+_CLAUSE_END = ";:\uff1b\uff1a"
+# Chinese punctuation other than brackets (see _STRAY_SPACE).
+_CJK_PUNCTUATION = "。、“”‘’《》【】「」『』〈〉…—·\uff0c\uff1b\uff1a\uff1f\uff01"
 LOST = "□"  # the publishing convention for a character that cannot be recovered
 
+_HAN_CHAR = re.compile(f"[{HAN}]")
 _CONTEXT = 4  # characters of context on each side of a reported change
 _SPACE_CHARS = " \t\u3000\xa0"
 _SPACES = f"[{_SPACE_CHARS}]+"
@@ -190,11 +192,11 @@ def strip_html(text: str) -> tuple[str, list[Repair]]:
 # by one byte into rare characters and stray ASCII. In the annotated documents the
 # pinyin after a character survives the damage and tells what the character was.
 
-_CHAIN = re.compile(rf"(?:\?(?:{_SYLLABLE}[{CLOSE_PAREN}])?)+")
-_UNIT = re.compile(rf"\?(?:({_SYLLABLE})[{CLOSE_PAREN}])?")
+_CHAIN = re.compile(rf"(?:\?(?:{_SYLLABLE}[{_CLOSE_PAREN}])?)+")
+_UNIT = re.compile(rf"\?(?:({_SYLLABLE})[{_CLOSE_PAREN}])?")
 # Up to a dozen characters, then the pinyin of the last of them: 母咚刭|(zhì)
 _GARBLED = re.compile(
-    rf"([^\s?{OPEN_PAREN}{CLOSE_PAREN}]{{1,12}})[{OPEN_PAREN}]({_SYLLABLE})[{CLOSE_PAREN}]"
+    rf"([^\s?{_OPEN_PAREN}{_CLOSE_PAREN}]{{1,12}})[{_OPEN_PAREN}]({_SYLLABLE})[{_CLOSE_PAREN}]"
 )
 _OPENING_MARKS = "《“‘「『"
 
@@ -210,7 +212,7 @@ class _Unit:
 
 @dataclass
 class _ByteFix:
-    end: int  # where the garbled run ends (its pinyin witness stays for step 3)
+    end: int  # where the garbled run ends; its pinyin witness is left to strip_pinyin
     text: str
     lead_byte: bool  # the fix supplied a lost lead byte, which the "?" before it held
     guess: bool
@@ -221,10 +223,10 @@ def repair_lost_characters(text: str) -> tuple[str, list[Repair]]:
     repairs: list[Repair] = []
     line_of = _LineNumbers(text)
     counts: Counter | None = None
-    done = 0
-    for chain in _CHAIN.finditer(text):
+    done = position = 0
+    while chain := _CHAIN.search(text, position):
         units = _units(text, chain.start(), chain.end())
-        end = units[-1].end
+        position = end = units[-1].end
         if counts is None:
             counts = Counter(text)
         fix = _byte_fix(text, end, counts)
@@ -237,17 +239,16 @@ def repair_lost_characters(text: str) -> tuple[str, list[Repair]]:
         else:
             fix_start = end
         following = fix.text if fix else text[end : end + 1]
-        after_chain = _resolve_units(text, units, following, counts)
-        for char, guess in after_chain:
-            before = _visible(text[max(0, chain.start() - _CONTEXT) : fix_start + _CONTEXT])
-            repairs.append(Repair("lost_char", line, before, char, guess))
-        pieces.extend(char for char, _ in after_chain)
+        resolved = _resolve_units(text, units, following, counts)
+        before = _visible(text[max(0, chain.start() - _CONTEXT) : fix_start + _CONTEXT])
+        repairs.extend(Repair("lost_char", line, before, char, guess) for char, guess in resolved)
+        pieces.extend(char for char, _ in resolved)
         done = fix_start
         if fix:
             before, after = _snippets(text, fix_start, fix.end, fix.text)
             repairs.append(Repair("mojibake", line, before, after, fix.guess))
             pieces.append(fix.text)
-            done = fix.end
+            done = position = fix.end
     pieces.append(text[done:])
     return "".join(pieces), repairs
 
@@ -283,7 +284,9 @@ def _resolve_units(
         elif unit.witness:
             continue
         elif (
-            last and following[:1] in _OPENING_MARKS and _is_han(text[unit.start - 1 : unit.start])
+            last
+            and following[:1] in _OPENING_MARKS
+            and _HAN_CHAR.fullmatch(text[unit.start - 1 : unit.start])
         ):
             # A character lost between a clause and an opening 《 or “ is most often the
             # full stop that ended the clause.
@@ -321,13 +324,6 @@ _FREQUENCY = {char: len(_MOST_FREQUENT) - rank for rank, char in enumerate(_MOST
 def _commonness(chars: str, counts: Counter) -> tuple[int, int]:
     """How usual `chars` are: in this document first, then in Chinese at large."""
     return sum(map(counts.__getitem__, chars)), sum(_FREQUENCY.get(char, 0) for char in chars)
-
-
-def _is_han(char: str) -> bool:
-    return bool(char) and bool(_HAN_CHAR.match(char))
-
-
-_HAN_CHAR = re.compile(f"[{HAN}]")
 
 
 def _byte_fix(text: str, at: int, counts: Counter) -> _ByteFix | None:
@@ -389,11 +385,11 @@ def _gbk(raw: bytes) -> Iterator[str]:
 # A paragraph ends in sentence-final punctuation, maybe followed by closing quotes or a
 # parenthetical such as (州民政局供稿).
 _PARAGRAPH_END = re.compile(
-    rf"[{SENTENCE_END}{CLAUSE_END}….](?:[”’」』》{CLOSE_PAREN}]"
-    rf"|[{OPEN_PAREN}][^{OPEN_PAREN}{CLOSE_PAREN}]{{0,40}}[{CLOSE_PAREN}])*$"
+    rf"[{_SENTENCE_END}{_CLAUSE_END}….](?:[”’」』》{_CLOSE_PAREN}]"
+    rf"|[{_OPEN_PAREN}][^{_OPEN_PAREN}{_CLOSE_PAREN}]{{0,40}}[{_CLOSE_PAREN}])*$"
 )
 # No line starts with these; a line that does continues the one before it.
-_CONTINUATION = tuple(f",\uff0c、{SENTENCE_END}{CLAUSE_END}{CLOSE_PAREN}”’」』》…")
+_CONTINUATION = tuple(f",\uff0c、{_SENTENCE_END}{_CLAUSE_END}{_CLOSE_PAREN}”’」』》…")
 # Headings and titles are short; a line this long without final punctuation was wrapped.
 _WRAPPED_LENGTH = 40
 _LATIN_END = re.compile(r"[A-Za-z0-9]$")
@@ -444,7 +440,7 @@ def _is_wrapped(tail: str, length: int, following: str) -> bool:
 
 # --- 4. pinyin annotations ---------------------------------------------------------------
 
-_ONE_ANNOTATION = rf"[{OPEN_PAREN}]({_SYLLABLE})[{CLOSE_PAREN}]"
+_ONE_ANNOTATION = rf"[{_OPEN_PAREN}]({_SYLLABLE})[{_CLOSE_PAREN}]"
 _ANNOTATION = re.compile(_ONE_ANNOTATION)
 # Annotations repeated by a bad edit, 國(guó)(guó), go together with the first.
 _ANNOTATIONS = re.compile(rf"(?<=[{HAN}])(?:{_ONE_ANNOTATION})+")
@@ -468,14 +464,16 @@ def strip_pinyin(text: str) -> tuple[str, list[Repair]]:
 # Markers that open a new paragraph: 一要 二是 三、 第四, (五) 6、
 _PARAGRAPH_MARKER = (
     r"(?:[一二三四五六七八九十]{1,3}[要是、]|第[一二三四五六七八九十百]{1,4}[,\uff0c、章节条部]"
-    rf"|[{OPEN_PAREN}][一二三四五六七八九十]{{1,3}}[{CLOSE_PAREN}]|\d{{1,2}}[、.\uff0e])"
+    rf"|[{_OPEN_PAREN}][一二三四五六七八九十]{{1,3}}[{_CLOSE_PAREN}]|\d{{1,2}}[、.\uff0e])"
 )
-_PARAGRAPH_BREAK = re.compile(rf"(?<=[{SENTENCE_END}{CLAUSE_END}]){_SPACES}(?={_PARAGRAPH_MARKER})")
+_PARAGRAPH_BREAK = re.compile(
+    rf"(?<=[{_SENTENCE_END}{_CLAUSE_END}]){_SPACES}(?={_PARAGRAPH_MARKER})"
+)
 # Chinese is written without spaces; a space between two Chinese characters or marks is
 # left over from PDF copies (民 政 工 作) or bad typing. ASCII commas and stops count as
 # Chinese punctuation only right after a Chinese character ("工作, 我们"); a space after
 # a bracket, as in the byline "主任(司长) 李某", or next to Latin text is kept.
-_CHINESE = f"{HAN}{CJK_PUNCTUATION}"
+_CHINESE = f"{HAN}{_CJK_PUNCTUATION}"
 _STRAY_SPACE = re.compile(rf"(?:(?<=[{_CHINESE}])|(?<=[{HAN}][,;:!?])){_SPACES}(?=[{_CHINESE}])")
 _STRAY_GAP = 2  # spaces this close together are one letter-spaced stretch, one report
 
@@ -489,21 +487,22 @@ def fix_spaces(text: str) -> tuple[str, list[Repair]]:
 
 def _drop_stray_spaces(text: str) -> tuple[str, list[Repair]]:
     """Remove stray spaces, one report per stretch of letter-spaced text."""
-    line_of = _LineNumbers(text)
-    stretches: list[list[int]] = []
+    stretches: list[list[re.Match]] = []
     for match in _STRAY_SPACE.finditer(text):
-        if stretches and match.start() - stretches[-1][1] <= _STRAY_GAP:
-            stretches[-1][1] = match.end()
+        if stretches and match.start() - stretches[-1][-1].end() <= _STRAY_GAP:
+            stretches[-1].append(match)
         else:
-            stretches.append([match.start(), match.end()])
+            stretches.append([match])
+    if not stretches:
+        return text, []
+    line_of = _LineNumbers(text)
     repairs = []
-    for start, end in stretches:
-        squeezed = _STRAY_SPACE.sub("", text[start - 1 : end + 1])[1:-1]
+    for matches in stretches:
+        start, end = matches[0].start(), matches[-1].end()
+        squeezed = "".join(text[a.end() : b.start()] for a, b in pairwise(matches))
         before, after = _snippets(text, start, end, squeezed)
         repairs.append(Repair("space", line_of(start), before, after))
-    if repairs:
-        text = _STRAY_SPACE.sub("", text)
-    return text, repairs
+    return _STRAY_SPACE.sub("", text), repairs
 
 
 # --- 6. simplified characters -----------------------------------------------------------

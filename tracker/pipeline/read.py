@@ -9,7 +9,7 @@ naming the file.
 import io
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -192,7 +192,7 @@ def _docx_text(raw: bytes, source: str) -> str:
     return "\n".join(_block_lines(document))
 
 
-def _block_lines(container):
+def _block_lines(container) -> Iterator[str]:
     """Paragraph texts in document order, descending into tables cell by cell."""
     from docx.table import Table
 

@@ -1,6 +1,9 @@
 from django import template
 from django.conf import settings
 
+from ..lights import light_of
+from ..models import Measure
+
 register = template.Library()
 
 
@@ -26,3 +29,17 @@ def due_class(measure, today):
     ):
         return "soon"
     return ""
+
+
+@register.filter
+def light(measure, today):
+    return light_of(measure, today)
+
+
+@register.filter
+def status_choices(measure, user):
+    """Statuses offered in the inline select: the allowed ones plus the current one."""
+    allowed = set(user.allowed_statuses(measure))
+    if not allowed - {measure.status}:
+        return []
+    return [c for c in Measure.Status.choices if c[0] in allowed or c[0] == measure.status]

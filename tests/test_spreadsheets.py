@@ -1,0 +1,421 @@
+"""The Excel 台账: export layout, CSV, and the import round trip with its refusals."""
+
+import csv
+import io
+import json
+from datetime import date, datetime
+
+import pytest
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+
+from tracker.models import Change, Measure, ProgressUpdate
+from tracker.spreadsheets import (
+    HEADERS,
+    SheetError,
+    apply_plan,
+    export_csv,
+    export_xlsx,
+    plan_import,
+    read_sheet,
+)
+
+from .conftest import TODAY, make_measure
+
+pytestmark = pytest.mark.django_db
+TITLE = "督办事项台账（截至2026-11-22）"
+ALL_HEADERS = [*HEADERS, "版本"]
+
+
+@pytest.fixture
+def ledger(measure, care_measure, units, staff):
+    """Two measures: `measure` (red, with co-units and a report) and `care_measure`."""
+    measure.co_units.set([units["care"], units["office"]])
+    ProgressUpdate.objects.create(
+        measure=measure,
+        author=staff,
+        progress="已完成摸底",
+        problems="人手不足",
+        next_steps="月底前复核",
+        percent=40,
+    )
+    return Measure.objects.filter(pk__in=[measure.pk, care_measure.pk]).order_by("pk")
+
+
+def workbook_of(measures):
+    return load_workbook(io.BytesIO(export_xlsx(measures, today=TODAY, title=TITLE)))
+
+
+def row_of(sheet, measure):
+    """The Excel row number of a measure in an exported sheet."""
+    return next(cell.row for cell in sheet["A"] if cell.value == measure.pk)
+
+
+def column_of(sheet, label):
+    return ALL_HEADERS.index(label) + 1
+
+
+def upload(workbook):
+    out = io.BytesIO()
+    workbook.save(out)
+    out.seek(0)
+    return out
+
+
+def edited(measures, edits):
+    """An exported sheet with cells changed: edits maps (measure, header label) to a value."""
+    workbook = workbook_of(measures)
+    sheet = workbook.active
+    for (measure, label), value in edits.items():
+        sheet.cell(row_of(sheet, measure), column_of(sheet, label), value)
+    return upload(workbook)
+
+
+# Export -----------------------------------------------------------------------------------
+
+
+def test_xlsx_has_title_header_frozen_pane_and_hidden_version(ledger):
+    sheet = workbook_of(ledger).active
+    assert sheet["A1"].value == TITLE
+    assert "A1:L1" in {str(r) for r in sheet.merged_cells.ranges}
+    assert [cell.value for cell in sheet[2]] == ALL_HEADERS
+    assert sheet.freeze_panes == "A3"
+    assert sheet.column_dimensions["M"].hidden
+    assert not sheet.column_dimensions["B"].hidden and sheet.column_dimensions["B"].width > 30
+
+
+def test_xlsx_prints_on_a3_landscape_fit_to_width_with_the_header_repeated(ledger):
+    sheet = workbook_of(ledger).active
+    assert sheet.page_setup.paperSize == 8  # A3
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == "$2:$2"
+
+
+def test_xlsx_rows_show_the_ledger_with_lights_and_real_dates(ledger, measure, care_measure):
+    sheet = workbook_of(ledger).active
+    row = [cell for cell in sheet[row_of(sheet, measure)]]
+    assert [cell.value for cell in row] == [
+        measure.pk,
+        "健全低保动态管理机制\n一是健全低保动态管理机制。",
+        "测试方案 › 做好社会救助",
+        "社会救助司",
+        "办公厅、养老服务司",
+        "Zhangmin",
+        datetime(2026, 10, 31),
+        "未启动",
+        "红灯",
+        "已完成摸底",
+        "人手不足",
+        "月底前复核",
+        1,
+    ]
+    deadline, light = row[column_of(sheet, "完成时限") - 1], row[column_of(sheet, "亮灯") - 1]
+    assert deadline.is_date and deadline.number_format == "yyyy-mm-dd"
+    assert light.fill.fgColor.rgb.endswith("F4C7C3")
+    care = sheet[row_of(sheet, care_measure)]
+    assert care[column_of(sheet, "亮灯") - 1].value == "绿灯"
+    assert care[column_of(sheet, "亮灯") - 1].fill.fgColor.rgb.endswith("B7E1CD")
+    assert all(cell.alignment.wrap_text and cell.border.left.style == "thin" for cell in row)
+
+
+def test_text_that_looks_like_a_formula_is_exported_as_text(document, units):
+    hostile = make_measure(document, 9, '=HYPERLINK("http://x","点我")', unit=units["aid"])
+    sheet = workbook_of(Measure.objects.filter(pk=hostile.pk)).active
+    cell = sheet.cell(3, column_of(sheet, "任务内容"))
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+    text = export_csv(Measure.objects.filter(pk=hostile.pk), today=TODAY)
+    assert "'=HYPERLINK" in text
+
+
+def test_export_query_count_does_not_grow_with_the_ledger(
+    document, units, staff, django_assert_max_num_queries
+):
+    for position in range(10, 40):
+        extra = make_measure(document, position, f"事项{position}", unit=units["aid"], owner=staff)
+        extra.co_units.set([units["care"]])
+        ProgressUpdate.objects.create(measure=extra, author=staff, progress="推进", percent=10)
+    with django_assert_max_num_queries(2):
+        export_xlsx(Measure.objects.all(), today=TODAY, title=TITLE)
+    with django_assert_max_num_queries(2):
+        export_csv(Measure.objects.all(), today=TODAY)
+
+
+def test_csv_has_a_bom_and_the_ledger_columns_without_title(ledger, measure):
+    text = export_csv(ledger, today=TODAY)
+    assert text.startswith("\ufeff序号,")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert rows[0] == list(HEADERS)
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["序号"] == str(measure.pk)
+    assert first["完成时限"] == "2026-10-31"
+    assert first["亮灯"] == "红灯"
+    assert first["配合单位"] == "办公厅、养老服务司"
+    assert len(rows) == 3
+
+
+# Reading an upload ------------------------------------------------------------------------
+
+
+def test_read_sheet_returns_the_import_columns_of_every_row(ledger, measure, care_measure):
+    rows = read_sheet(edited(ledger, {}))
+    assert rows == [
+        {
+            "row": 3,
+            "id": str(measure.pk),
+            "version": "1",
+            "owner": "Zhangmin",
+            "unit": "社会救助司",
+            "deadline": "2026-10-31",
+            "status": "未启动",
+        },
+        {
+            "row": 4,
+            "id": str(care_measure.pk),
+            "version": "1",
+            "owner": "Liuyang",
+            "unit": "养老服务司",
+            "deadline": "",
+            "status": "未启动",
+        },
+    ]
+    assert json.loads(json.dumps(rows)) == rows
+
+
+def test_read_sheet_finds_the_header_by_label_without_title_and_in_any_order(measure):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["状态", "版本", "完成时限", "备注", "牵头单位", "责任人", "序号"])
+    sheet.append(["推进中", 1, "2027-3-1", "随手记", "社会救助司", "zhangmin", measure.pk])
+    sheet.append([None] * 7)  # blank rows are skipped
+    assert read_sheet(upload(workbook)) == [
+        {
+            "row": 2,
+            "id": str(measure.pk),
+            "version": "1",
+            "owner": "zhangmin",
+            "unit": "社会救助司",
+            "deadline": "2027-3-1",
+            "status": "推进中",
+        }
+    ]
+
+
+def test_a_file_that_is_not_an_xlsx_is_refused_in_chinese():
+    with pytest.raises(SheetError, match="无法读取该文件"):
+        read_sheet(io.BytesIO("序号,状态\n1,推进中\n".encode()))
+
+
+def test_a_sheet_without_the_header_row_is_refused():
+    workbook = Workbook()
+    workbook.active.append(["任务", "进展"])
+    with pytest.raises(SheetError, match="找不到表头行"):
+        read_sheet(upload(workbook))
+
+
+def test_a_sheet_missing_the_version_column_is_refused(ledger):
+    workbook = workbook_of(ledger)
+    workbook.active.delete_cols(column_of(workbook.active, "版本"))
+    with pytest.raises(SheetError, match="“版本”"):
+        read_sheet(upload(workbook))
+
+
+# The round trip ---------------------------------------------------------------------------
+
+
+def test_round_trip_previews_and_applies_exactly_the_edited_cells(
+    ledger, measure, care_measure, supervisor, other_staff
+):
+    upload_file = edited(
+        ledger,
+        {
+            (measure, "责任人"): "Liuyang",
+            (measure, "责任领导/牵头单位"): "养老服务司",
+            (measure, "完成时限"): datetime(2026, 12, 31),
+            (care_measure, "完成时限"): "2027-01-15",
+            (care_measure, "状态"): "暂缓",
+        },
+    )
+    rows = read_sheet(upload_file)
+    plan = plan_import(rows, supervisor)
+    assert plan.errors == []
+    assert [(c.row, c.measure.pk, c.field, c.old, c.new) for c in plan.changes] == [
+        (3, measure.pk, "unit", "社会救助司", "养老服务司"),
+        (3, measure.pk, "owner", "Zhangmin", "Liuyang"),
+        (3, measure.pk, "deadline", "2026-10-31", "2026-12-31"),
+        (4, care_measure.pk, "deadline", "", "2027-01-15"),
+        (4, care_measure.pk, "status", "未启动", "暂缓"),
+    ]
+    assert plan.changes[1].value == other_staff and plan.changes[1].label == "责任人"
+    assert plan.measure_count == 2
+
+    assert apply_plan(plan_import(rows, supervisor), supervisor) == 2
+    measure.refresh_from_db()
+    care_measure.refresh_from_db()
+    assert (measure.owner, measure.unit.name, measure.deadline) == (
+        other_staff,
+        "养老服务司",
+        date(2026, 12, 31),
+    )
+    assert (care_measure.deadline, care_measure.status) == (date(2027, 1, 15), "suspended")
+    assert (measure.version, care_measure.version) == (2, 2)
+    history = Change.objects.filter(note="Excel导入", user=supervisor)
+    assert history.count() == 5
+    assert set(history.values_list("field", flat=True)) == {"unit", "owner", "deadline", "status"}
+
+
+def test_an_unedited_export_plans_no_changes(ledger, supervisor):
+    plan = plan_import(read_sheet(edited(ledger, {})), supervisor)
+    assert (plan.changes, plan.errors) == ([], [])
+    assert apply_plan(plan, supervisor) == 0
+
+
+def test_an_owner_typed_by_username_that_is_already_the_owner_is_no_change(
+    ledger, measure, supervisor
+):
+    plan = plan_import(read_sheet(edited(ledger, {(measure, "责任人"): "zhangmin"})), supervisor)
+    assert (plan.changes, plan.errors) == ([], [])
+
+
+def test_every_bad_row_is_listed_with_its_row_number_and_nothing_is_applied(
+    document, ledger, measure, care_measure, units, supervisor
+):
+    third = make_measure(document, 3, "第三项", unit=units["aid"])
+    fourth = make_measure(document, 4, "第四项", unit=units["aid"])
+    sheet_measures = Measure.objects.filter(
+        pk__in=[measure.pk, care_measure.pk, third.pk, fourth.pk]
+    ).order_by("pk")
+    upload_file = edited(
+        sheet_measures,
+        {
+            (measure, "序号"): 99999,
+            (care_measure, "完成时限"): "2026-02-30",
+            (third, "责任人"): "查无此人",
+            (fourth, "状态"): "待审核",
+        },
+    )
+    third.edit(supervisor, {"deadline": date(2027, 6, 30)}, 1)  # changed after the export
+    workbook = load_workbook(upload_file)
+    workbook.active.cell(row_of(workbook.active, third), column_of(workbook.active, "状态"), "暂缓")
+    rows = read_sheet(upload(workbook))
+    versions_before = dict(Measure.objects.values_list("pk", "version"))
+
+    plan = plan_import(rows, supervisor)
+
+    messages = {error.row: error.message for error in plan.errors}
+    assert sorted(messages) == [3, 4, 5, 6]
+    assert "序号“99999”没有对应的督办事项" in messages[3]
+    assert "2026-02-30" in messages[4] and "YYYY-MM-DD" in messages[4]
+    assert "找不到责任人“查无此人”" in messages[5]
+    assert "重新导出" in messages[5]  # the same row is also stale
+    assert "待审核" in messages[6]
+    assert str(plan.errors[0]).startswith("第3行：")
+    with pytest.raises(SheetError, match="未导入任何内容"):
+        apply_plan(plan, supervisor)
+    assert not Change.objects.filter(note="Excel导入").exists()
+    assert dict(Measure.objects.values_list("pk", "version")) == versions_before
+
+
+def test_a_stale_row_asks_for_a_fresh_export(ledger, measure, supervisor, staff):
+    upload_file = edited(ledger, {(measure, "完成时限"): "2027-01-31"})
+    measure.edit(staff, {"status": Measure.Status.IN_PROGRESS}, 1)
+    plan = plan_import(read_sheet(upload_file), supervisor)
+    assert plan.changes == []
+    # The sheet's 未启动 is the value from before the online edit: also refused as stale.
+    assert [error.row for error in plan.errors] == [3]
+    assert "导出时为第1版，现为第2版" in plan.errors[0].message
+    assert "重新导出台账" in plan.errors[0].message
+
+
+def test_a_repeated_id_is_an_error_on_the_later_row(ledger, measure, care_measure, supervisor):
+    rows = read_sheet(edited(ledger, {(care_measure, "序号"): measure.pk}))
+    messages = [str(error) for error in plan_import(rows, supervisor).errors]
+    assert messages == [f"第4行：序号 {measure.pk} 与第3行重复。"]
+
+
+def test_an_archived_measure_is_not_matched(ledger, care_measure, supervisor):
+    rows = read_sheet(edited(ledger, {}))
+    Measure.objects.filter(pk=care_measure.pk).update(archived_at=timezone.now())
+    [error] = plan_import(rows, supervisor).errors
+    assert error.row == 4 and "没有对应的督办事项" in error.message
+
+
+def test_a_concurrent_edit_between_preview_and_apply_rolls_everything_back(
+    ledger, measure, care_measure, supervisor, staff
+):
+    rows = read_sheet(
+        edited(ledger, {(measure, "完成时限"): "2027-01-31", (care_measure, "状态"): "推进中"})
+    )
+    plan = plan_import(rows, supervisor)
+    care_measure.edit(staff, {"status": Measure.Status.IN_PROGRESS}, 1)  # after the preview
+    with pytest.raises(SheetError, match="第4行"):
+        apply_plan(plan, supervisor)
+    measure.refresh_from_db()
+    assert measure.deadline == date(2026, 10, 31) and measure.version == 1
+    assert not Change.objects.filter(note="Excel导入").exists()
+
+
+def test_plan_import_query_count_does_not_grow_with_the_rows(
+    document, units, staff, supervisor, django_assert_max_num_queries
+):
+    for position in range(10, 40):
+        make_measure(document, position, f"事项{position}", unit=units["aid"], owner=staff)
+    rows = read_sheet(edited(Measure.objects.all(), {}))
+    for row in rows:
+        row["deadline"], row["owner"], row["unit"] = "2027-01-01", "ducha", "办公厅"
+    with django_assert_max_num_queries(4):
+        plan = plan_import(rows, supervisor)
+    assert len(plan.changes) == 90 and plan.errors == []
+
+
+# Permissions ------------------------------------------------------------------------------
+
+
+def test_staff_may_only_move_their_own_measures_between_staff_statuses(
+    ledger, measure, care_measure, staff
+):
+    upload_file = edited(ledger, {(measure, "状态"): "推进中"})
+    plan = plan_import(read_sheet(upload_file), staff)
+    assert [(c.field, c.new) for c in plan.changes] == [("status", "推进中")]
+    assert apply_plan(plan, staff) == 1
+    assert Change.objects.get(note="Excel导入").user == staff
+
+
+def test_staff_cannot_change_owner_unit_or_deadline_by_import(ledger, measure, staff):
+    upload_file = edited(
+        ledger,
+        {
+            (measure, "责任人"): "Liuyang",
+            (measure, "责任领导/牵头单位"): "养老服务司",
+            (measure, "完成时限"): "2027-01-31",
+        },
+    )
+    plan = plan_import(read_sheet(upload_file), staff)
+    assert plan.changes == []
+    [error] = plan.errors
+    assert error.row == 3
+    for label in ("牵头单位", "责任人", "完成时限"):
+        assert f"无权修改此事项的“{label}”" in error.message
+
+
+def test_staff_cannot_close_a_measure_or_touch_another_units_one(
+    ledger, measure, care_measure, staff
+):
+    upload_file = edited(ledger, {(measure, "状态"): "已办结", (care_measure, "状态"): "推进中"})
+    errors = plan_import(read_sheet(upload_file), staff).errors
+    assert [(e.row, e.message) for e in errors] == [
+        (3, "责任人只能把状态设为“未启动”或“推进中”；办结请提交办结申请。"),
+        (4, "您不是此事项的责任人，也不在其牵头单位，无权修改。"),
+    ]
+
+
+def test_supervisors_may_close_by_import_but_nobody_may_set_pending_review(
+    ledger, measure, care_measure, supervisor
+):
+    upload_file = edited(ledger, {(measure, "状态"): "已办结", (care_measure, "状态"): "待审核"})
+    plan = plan_import(read_sheet(upload_file), supervisor)
+    assert [(c.row, c.new) for c in plan.changes] == [(3, "已办结")]
+    assert [(e.row, e.message) for e in plan.errors] == [
+        (4, "“待审核”只能通过提交办结申请进入，不能导入。")
+    ]

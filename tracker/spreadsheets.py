@@ -1,0 +1,478 @@
+"""The Excel 台账: export the ledger as .xlsx or .csv, and import edits back from the .xlsx.
+
+The import changes only 牵头单位, 责任人, 完成时限 and 状态, in three steps the view drives:
+read_sheet (upload → plain rows kept in the session), plan_import (a preview, and again at
+apply time) and apply_plan (one transaction). Rows are matched by 序号, which is the
+measure's id. The hidden 版本 column carries the version each row was exported at, so a
+row whose measure was changed online since then is refused instead of silently putting
+the older values back.
+"""
+
+import csv
+import io
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from .lights import COLOURS, light_of
+from .models import Measure, ProgressUpdate, Unit, User
+
+# (label, column width); the order is the layout of the sheet and of the CSV.
+COLUMNS = (
+    ("序号", 7),
+    ("任务内容", 44),
+    ("来源", 26),
+    ("责任领导/牵头单位", 14),
+    ("配合单位", 14),
+    ("责任人", 10),
+    ("完成时限", 12),
+    ("状态", 9),
+    ("亮灯", 8),
+    ("进展情况", 36),
+    ("存在问题", 24),
+    ("下步计划", 24),
+)
+HEADERS = tuple(label for label, _ in COLUMNS)
+VERSION_HEADER = "版本"
+DEADLINE_COLUMN = HEADERS.index("完成时限") + 1
+LIGHT_COLUMN = HEADERS.index("亮灯") + 1
+VERSION_COLUMN = len(HEADERS) + 1
+HEADER_ROW = 2  # below the merged title row
+
+# What the import reads, by key in read_sheet's rows; "牵头单位" also matches a renamed column.
+IMPORT_COLUMNS = {
+    "id": ("序号",),
+    "unit": ("责任领导/牵头单位", "牵头单位"),
+    "owner": ("责任人",),
+    "deadline": ("完成时限",),
+    "status": ("状态",),
+    "version": (VERSION_HEADER,),
+}
+IMPORT_FIELDS = ("unit", "owner", "deadline", "status")
+HEADER_SEARCH_ROWS = 10
+# The rows travel in the session between preview and apply; a ledger is a few hundred rows.
+MAX_ROWS = 5000
+IMPORT_NOTE = "Excel导入"
+
+THIN = Side(style="thin", color="999999")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+
+
+class SheetError(Exception):
+    """The uploaded sheet cannot be used; the message is shown to the person as it is."""
+
+
+# Export -----------------------------------------------------------------------------------
+
+
+def export_queryset(measures):
+    """The measures with everything a 台账 row shows, in two queries, order kept."""
+    latest = ProgressUpdate.objects.filter(measure=OuterRef("pk")).order_by("-created_at", "-id")
+    return (
+        measures.for_ledger()
+        .annotate(
+            latest_problems=Subquery(latest.values("problems")[:1]),
+            latest_next_steps=Subquery(latest.values("next_steps")[:1]),
+        )
+        .prefetch_related("co_units")
+    )
+
+
+def row_values(measure, light):
+    """One ledger row in COLUMNS order, from a measure of export_queryset()."""
+    return [
+        measure.pk,
+        f"{measure.title}\n{measure.text}",
+        f"{measure.document.title} › {measure.section.path}",
+        Measure.display_value("unit", measure.unit),
+        "、".join(unit.name for unit in measure.co_units.all()),  # in the units' own order
+        Measure.display_value("owner", measure.owner),
+        measure.deadline,
+        measure.get_status_display(),
+        light.label,
+        measure.latest_progress or "",
+        measure.latest_problems or "",
+        measure.latest_next_steps or "",
+    ]
+
+
+def export_xlsx(measures, *, today, title):
+    """The 台账 workbook of a Measure queryset (filtered and ordered as the page shows it).
+
+    The queryset goes through export_queryset here, so the caller need not (it may). 序号 is
+    the measure's id, as on the ledger page, because the import matches rows by it.
+    """
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "督办台账"
+    write_title(sheet, title)
+    write_header(sheet)
+    for row, measure in enumerate(export_queryset(measures), start=HEADER_ROW + 1):
+        light = light_of(measure, today)
+        for column, value in enumerate([*row_values(measure, light), measure.version], start=1):
+            write_cell(sheet, row, column, value)
+        sheet.cell(row, DEADLINE_COLUMN).number_format = "yyyy-mm-dd"
+        sheet.cell(row, LIGHT_COLUMN).fill = PatternFill("solid", fgColor=COLOURS[light])
+    for column, (_, width) in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.column_dimensions[get_column_letter(VERSION_COLUMN)].hidden = True
+    sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 1).coordinate
+    set_print_layout(sheet, paper=sheet.PAPERSIZE_A3, repeat_row=HEADER_ROW)
+    return workbook_bytes(workbook)
+
+
+def write_title(sheet, title):
+    sheet.cell(1, 1, title).font = Font(size=16, bold=True)
+    sheet.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
+    sheet.row_dimensions[1].height = 30
+
+
+def write_header(sheet):
+    for column, label in enumerate((*HEADERS, VERSION_HEADER), start=1):
+        cell = sheet.cell(HEADER_ROW, column, label)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.border = BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def write_cell(sheet, row, column, value):
+    cell = sheet.cell(row, column, None if value == "" else value)
+    if isinstance(value, str):
+        # openpyxl turns any text starting with "=" into a formula; a title never is one.
+        cell.data_type = "s"
+    cell.border = BORDER
+    cell.alignment = WRAP
+    return cell
+
+
+def set_print_layout(sheet, *, paper, repeat_row):
+    """Landscape, the header row on every page, all columns on one page width."""
+    sheet.page_setup.paperSize = paper
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{repeat_row}:{repeat_row}"
+    sheet.print_options.horizontalCentered = True
+
+
+def workbook_bytes(workbook):
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def export_csv(measures, *, today):
+    """The 台账 columns as CSV; the BOM makes Excel read the file as UTF-8, not GBK."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADERS)
+    for measure in export_queryset(measures):
+        values = row_values(measure, light_of(measure, today))
+        writer.writerow(csv_value(value) for value in values)
+    return "\ufeff" + out.getvalue()
+
+
+def csv_value(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None:
+        return ""
+    # Spreadsheet programs run CSV cells starting with these as formulas (CSV injection).
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+        return "'" + value
+    return value
+
+
+# Reading an upload ------------------------------------------------------------------------
+
+
+def read_sheet(fileobj):
+    """The import columns of every filled row of an uploaded .xlsx 台账, as plain strings.
+
+    Returns dicts {"row", "id", "version", "owner", "unit", "deadline", "status"}; "row" is
+    the Excel row number, everything else the cell's text (dates as YYYY-MM-DD).
+    """
+    try:
+        workbook = load_workbook(fileobj, data_only=True)
+    except Exception as error:  # openpyxl fails in many ways on a file that is no .xlsx
+        raise SheetError(
+            "无法读取该文件：请上传本系统导出的 .xlsx 台账（不支持 .xls 和 .csv）。"
+        ) from error
+    for sheet in workbook.worksheets:
+        found = find_header(sheet)
+        if found:
+            return read_rows(sheet, *found)
+    raise SheetError("找不到表头行：表格中应有“序号”“责任人”“完成时限”“状态”等列。")
+
+
+def find_header(sheet):
+    """(header row number, {key: column index}) or None when this sheet has no 序号 header."""
+    for number, values in enumerate(
+        sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True), start=1
+    ):
+        labels = {}
+        for index, value in enumerate(values):
+            labels.setdefault(re.sub(r"\s+", "", str(value or "")), index)
+        if "序号" not in labels:
+            continue
+        columns = {
+            key: next((labels[a] for a in aliases if a in labels), None)
+            for key, aliases in IMPORT_COLUMNS.items()
+        }
+        missing = [IMPORT_COLUMNS[key][0] for key, index in columns.items() if index is None]
+        if missing:
+            raise SheetError(
+                f"表头缺少“{'”“'.join(missing)}”列。请在本系统导出的台账上修改后上传，"
+                "不要删除列（“版本”列为隐藏列）。"
+            )
+        return number, columns
+    return None
+
+
+def read_rows(sheet, header_row, columns):
+    rows = []
+    for number, values in enumerate(
+        sheet.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1
+    ):
+        row = {key: cell_text(values[index]) for key, index in columns.items()}
+        if not any(row.values()):
+            continue
+        if len(rows) == MAX_ROWS:
+            raise SheetError(f"表格超过 {MAX_ROWS} 行，请分批导入。")
+        rows.append({"row": number, **row})
+    return rows
+
+
+def cell_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 序号 and 版本 come back as 12.0 from some editors
+    return str(value).strip()
+
+
+# Planning and applying an import ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowChange:
+    row: int
+    measure: Measure
+    field: str
+    old: str
+    new: str
+    value: object
+
+    @property
+    def label(self):
+        return Measure._meta.get_field(self.field).verbose_name
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    message: str
+
+    def __str__(self):
+        return f"第{self.row}行：{self.message}"
+
+
+@dataclass
+class Plan:
+    changes: list[RowChange] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def measure_count(self):
+        return len({change.measure.pk for change in self.changes})
+
+
+class Invalid(Exception):
+    """One cell cannot be imported; the message names what to do."""
+
+
+def plan_import(rows, user):
+    """What importing `rows` (from read_sheet) as `user` would change, and what is wrong.
+
+    Four queries whatever the number of rows: the measures, units, users and the user's
+    roles. Cells equal to the current values change nothing and are never checked.
+    """
+    return Planner(rows, user).plan()
+
+
+class Planner:
+    def __init__(self, rows, user):
+        self.rows = rows
+        self.user = user
+        ids = {int(row["id"]) for row in rows if row["id"].isdecimal()}
+        self.measures = Measure.objects.active().select_related("owner", "unit").in_bulk(ids)
+        self.units = {unit.name: unit for unit in Unit.objects.all()}
+        self.usernames, self.names = {}, defaultdict(list)
+        for person in User.objects.filter(is_active=True):
+            self.usernames[person.username] = person
+            self.names[str(person)].append(person)
+
+    def plan(self):
+        plan = Plan()
+        first_row = {}
+        for row in self.rows:
+            try:
+                measure = self.measure(row, first_row)
+                changes = self.row_changes(row, measure)
+            except Invalid as invalid:
+                plan.errors.append(RowError(row["row"], str(invalid)))
+                continue
+            plan.changes.extend(changes)
+        return plan
+
+    def measure(self, row, first_row):
+        number = row["id"]
+        if not number:
+            raise Invalid("缺少序号；导入只能修改台账中已有的事项，不能新增。")
+        measure = self.measures.get(int(number)) if number.isdecimal() else None
+        if measure is None:
+            raise Invalid(f"序号“{number}”没有对应的督办事项（可能已归档），请核对序号。")
+        if measure.pk in first_row:
+            raise Invalid(f"序号 {number} 与第{first_row[measure.pk]}行重复。")
+        first_row[measure.pk] = row["row"]
+        return measure
+
+    def row_changes(self, row, measure):
+        """All of a row's changes, or Invalid naming every problem in it."""
+        changes, problems = [], []
+        for name in IMPORT_FIELDS:
+            old = getattr(measure, name)
+            if row[name] == Measure.display_value(name, old):
+                continue
+            try:
+                value = self.value(measure, name, row[name])
+            except Invalid as invalid:
+                problems.append(str(invalid))
+                continue
+            if value != old:  # "2026-1-5" or a username can still mean the current value
+                new = Measure.display_value(name, value)
+                old_text = Measure.display_value(name, old)
+                changes.append(RowChange(row["row"], measure, name, old_text, new, value))
+        if changes and row["version"] != str(measure.version):
+            problems.append(stale_message(row, measure))
+        if problems:
+            raise Invalid("；".join(dict.fromkeys(problems)))
+        return changes
+
+    def value(self, measure, name, text):
+        allowed = self.user.editable_fields(measure)
+        if not allowed:
+            raise Invalid("您不是此事项的责任人，也不在其牵头单位，无权修改。")
+        if name not in allowed:
+            label = Measure._meta.get_field(name).verbose_name
+            raise Invalid(f"您无权修改此事项的“{label}”。")
+        if name == "unit":
+            return self.unit(text)
+        if name == "owner":
+            return self.owner(text)
+        if name == "deadline":
+            return parse_date(text)
+        status = parse_status(text)
+        check_status(self.user, measure, status)
+        return status
+
+    def unit(self, text):
+        if not text:
+            return None
+        if text not in self.units:
+            raise Invalid(f"找不到牵头单位“{text}”，请填写系统中的单位全称。")
+        return self.units[text]
+
+    def owner(self, text):
+        if not text:
+            return None
+        if text in self.usernames:
+            return self.usernames[text]
+        by_name = self.names.get(text, [])
+        if len(by_name) > 1:
+            raise Invalid(f"责任人“{text}”有重名，请改填其用户名。")
+        if not by_name:
+            raise Invalid(f"找不到责任人“{text}”，请填写系统中的姓名或用户名。")
+        return by_name[0]
+
+
+def stale_message(row, measure):
+    if not row["version"].isdecimal():
+        return "缺少版本号（隐藏的“版本”列），请在本系统导出的台账上修改后再导入。"
+    return (
+        f"该事项在导出后已被修改（导出时为第{row['version']}版，现为第{measure.version}版），"
+        "请重新导出台账，在新表上修改后再导入。"
+    )
+
+
+def parse_date(text):
+    if not text:
+        return None
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
+        try:
+            return datetime.strptime(text, "%Y-%m-%d").date()
+        except ValueError:
+            pass  # 2026-02-30: shaped like a date but none
+    raise Invalid(f"完成时限“{text}”不是有效日期，请按 YYYY-MM-DD 填写（如 2026-12-31）。")
+
+
+def parse_status(text):
+    for status in Measure.Status:
+        if status.label == text:
+            return status.value
+    choices = "、".join(s.label for s in Measure.Status if s != Measure.Status.PENDING_REVIEW)
+    problem = f"状态“{text}”无效" if text else "状态不能为空"
+    raise Invalid(f"{problem}，可填：{choices}。")
+
+
+def check_status(user, measure, status):
+    """The statuses the edit form offers (User.allowed_statuses): 待审核 belongs to 办结审核,
+    and staff set only 未启动 or 推进中. A row exported before a closure request was filed is
+    already refused as stale, so the import needs no rule of its own for 待审核 measures."""
+    if status in user.allowed_statuses(measure):
+        return
+    if status == Measure.Status.PENDING_REVIEW:
+        raise Invalid("“待审核”只能通过提交办结申请进入，不能导入。")
+    raise Invalid("责任人只能把状态设为“未启动”或“推进中”；办结请提交办结申请。")
+
+
+def apply_plan(plan, user):
+    """Apply a plan without errors in one transaction; returns how many measures changed.
+
+    Each measure is saved through Measure.edit (version check and history). If any of them
+    was changed after the plan was made, nothing is applied.
+    """
+    if plan.errors:
+        raise SheetError("表格中有错误，请改正后重新上传；本次未导入任何内容。")
+    edits = {}
+    for change in plan.changes:
+        _, _, changes = edits.setdefault(change.measure.pk, (change.row, change.measure, {}))
+        changes[change.field] = change.value
+    changed = 0
+    with transaction.atomic():
+        for row, measure, changes in edits.values():
+            try:
+                history = measure.edit(user, changes, measure.version, note=IMPORT_NOTE)
+            except Measure.Conflict as conflict:
+                raise SheetError(
+                    f"第{row}行（序号 {measure.pk}）的事项刚被他人修改，本次导入已全部撤销。"
+                    "请重新导出台账后再导入。"
+                ) from conflict
+            changed += bool(history)
+    return changed

@@ -315,6 +315,7 @@ def test_edit_row_get_gives_the_edit_fragment(supervisor, measure):
     response = client_for(supervisor).get(reverse("measure_edit", args=[measure.pk]), **HTMX)
     html = response.content.decode()
     assert 'class="editing"' in html and 'name="owner"' in html and "<html" not in html
+    assert 'name="title"' not in html  # the row edits four fields; the detail page the rest
 
 
 def test_edit_row_get_without_htmx_goes_to_the_detail_page(supervisor, measure):

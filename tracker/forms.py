@@ -108,8 +108,12 @@ class BulkForm(forms.Form):
     owner = UserChoiceField(label="责任人", queryset=User.objects.none(), required=False)
     unit = forms.ModelChoiceField(label="牵头单位", queryset=Unit.objects.all(), required=False)
     deadline = forms.DateField(label="完成时限", required=False, widget=DateInput())
+    # 待审核 is reached only by asking for sign-off, never set in bulk.
     status = forms.ChoiceField(
-        label="状态", choices=[("", "（不改）"), *Measure.Status.choices], required=False
+        label="状态",
+        choices=[("", "（不改）")]
+        + [c for c in Measure.Status.choices if c[0] != Measure.Status.PENDING_REVIEW],
+        required=False,
     )
 
     def __init__(self, *args, **kwargs):

@@ -560,6 +560,14 @@ class Measure(models.Model):
             current.record(user, "status", old, current.status, f"回头看重新打开：{reason}")
         self.refresh_from_db()
 
+    def archive(self, user):
+        """Out of the ledger, never deleted: history, journal and edits stay."""
+        with transaction.atomic():
+            current = self.locked()
+            current.archived_at = timezone.now()
+            current.record(user, "archived", "", "已归档", "督查员归档")
+        self.refresh_from_db()
+
     def remind(self, user, note=""):
         """催办: logged on the measure; the caller mails it (tracker.reminders)."""
         if self.owner_id is None:

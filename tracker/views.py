@@ -1,5 +1,6 @@
 import tempfile
 from collections import Counter
+from functools import wraps
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -36,7 +37,6 @@ from .importing import import_file
 from .lights import Light, Thresholds, light_of, report_missing
 from .models import (
     Attachment,
-    Change,
     ClosureRequest,
     Document,
     ExtensionRequest,
@@ -50,13 +50,12 @@ MEASURE_UPDATED = "measureUpdated"
 
 
 def supervisor_required(view):
+    @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_supervisor:
             raise PermissionDenied("只有督查员可以执行此操作。")
         return view(request, *args, **kwargs)
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
     return wrapper
 
 
@@ -119,8 +118,7 @@ def pks_with_light(measures, wanted, today):
 
 
 def querystring(params, **overrides):
-    merged = {k: v for k, v in params.items() if v not in ("", None)}
-    merged.update({k: v for k, v in overrides.items()})
+    merged = {**params, **overrides}
     return urlencode({k: v for k, v in merged.items() if v not in ("", None)})
 
 
@@ -195,7 +193,10 @@ def measure_edit(request, pk):
         if not is_fragment_request(request):
             return redirect("measure_detail", pk=pk)
         form = MeasureEditForm(
-            instance=measure, user=request.user, initial={"version": measure.version}
+            instance=measure,
+            user=request.user,
+            submitted=ROW_FIELDS,
+            initial={"version": measure.version},
         )
         return render(
             request, "tracker/measure_list.html#edit_row", row_context(request, measure, form=form)
@@ -227,7 +228,7 @@ def measure_edit(request, pk):
     # Invalid or conflicting: nothing was saved; show why next to the fields (status 200 so htmx swaps).
     measure = ledger_row(pk)
     if conflict:
-        form = conflict_form(request, measure, form, allowed)
+        form = conflict_form(request, measure, form)
     if not request.htmx:
         return render(
             request,
@@ -247,7 +248,7 @@ def measure_edit(request, pk):
     )
 
 
-def conflict_form(request, measure, stale_form, allowed):
+def conflict_form(request, measure, stale_form):
     """A form on the current version that still carries what the person typed."""
     data = request.POST.copy()
     data["version"] = measure.version
@@ -297,17 +298,7 @@ def measure_bulk(request):
 @supervisor_required
 def measure_archive(request, pk):
     measure = get_object_or_404(Measure.objects.active(), pk=pk)
-    with transaction.atomic():
-        Measure.objects.filter(pk=pk).update(
-            archived_at=timezone.now(), version=measure.version + 1
-        )
-        Change.objects.create(
-            measure=measure,
-            user=request.user,
-            field="archived",
-            new="已归档",
-            version=measure.version + 1,
-        )
+    measure.archive(request.user)
     messages.success(request, f"已归档：{measure.title}")
     return redirect("measure_list")
 

@@ -21,9 +21,15 @@ sys.path.insert(0, str(ROOT))
 os.environ["DATABASE_URL"] = f"sqlite:///{Path(tempfile.mkdtemp()) / 'web.sqlite3'}"
 os.environ.setdefault("SECRET_KEY", "bench")
 os.environ.setdefault("TESTING", "1")
+os.environ["ALLOWED_HOSTS"] = "testserver"  # the in-process test client
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 
+import warnings  # noqa: E402
+
 import django  # noqa: E402
+
+# No collectstatic here: the benches never serve static files.
+warnings.filterwarnings("ignore", message="No directory at")
 
 django.setup()
 

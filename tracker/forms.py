@@ -3,6 +3,9 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from .lights import Light
 from .models import Document, Measure, ProgressUpdate, Topic, Unit, User
@@ -13,6 +16,24 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class QuickSelect(forms.Select):
+    """A select drawn in Python: the ledger shows several lists of every user and unit, and
+    Django's per-option widget templates cost more than the hundred rows beneath them."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (str(key), mark_safe(" selected") if str(key) in chosen else "", label)
+                for key, label in self.choices
+            ),
+        )
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        return format_html("<select{}>{}</select>", flatatt(final), options)
 
 
 class UserChoiceField(forms.ModelChoiceField):
@@ -105,11 +126,16 @@ class BulkForm(forms.Form):
         queryset=Measure.objects.active(),
         error_messages={"required": "请先勾选要批量处理的事项。"},
     )
-    owner = UserChoiceField(label="责任人", queryset=User.objects.none(), required=False)
-    unit = forms.ModelChoiceField(label="牵头单位", queryset=Unit.objects.all(), required=False)
+    owner = UserChoiceField(
+        widget=QuickSelect, label="责任人", queryset=User.objects.none(), required=False
+    )
+    unit = forms.ModelChoiceField(
+        widget=QuickSelect, label="牵头单位", queryset=Unit.objects.all(), required=False
+    )
     deadline = forms.DateField(label="完成时限", required=False, widget=DateInput())
     # 待审核 is reached only by asking for sign-off, never set in bulk.
     status = forms.ChoiceField(
+        widget=QuickSelect,
         label="状态",
         choices=[("", "（不改）")]
         + [c for c in Measure.Status.choices if c[0] != Measure.Status.PENDING_REVIEW],
@@ -148,23 +174,44 @@ class FilterForm(forms.Form):
 
     q = forms.CharField(label="搜索", required=False, max_length=100)
     status = forms.ChoiceField(
-        label="状态", choices=[("", "全部"), *Measure.Status.choices], required=False
+        widget=QuickSelect,
+        label="状态",
+        choices=[("", "全部"), *Measure.Status.choices],
+        required=False,
     )
     unit = forms.ModelChoiceField(
-        label="牵头单位", queryset=Unit.objects.all(), required=False, empty_label="全部"
+        widget=QuickSelect,
+        label="牵头单位",
+        queryset=Unit.objects.all(),
+        required=False,
+        empty_label="全部",
     )
     owner = UserChoiceField(
-        label="责任人", queryset=User.objects.none(), required=False, empty_label="全部"
+        widget=QuickSelect,
+        label="责任人",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="全部",
     )
     topic = forms.ModelChoiceField(
-        label="领域", queryset=Topic.objects.all(), required=False, empty_label="全部"
+        widget=QuickSelect,
+        label="领域",
+        queryset=Topic.objects.all(),
+        required=False,
+        empty_label="全部",
     )
     document = forms.ModelChoiceField(
-        label="来源文件", queryset=Document.objects.all(), required=False, empty_label="全部"
+        widget=QuickSelect,
+        label="来源文件",
+        queryset=Document.objects.all(),
+        required=False,
+        empty_label="全部",
     )
-    due = forms.ChoiceField(label="时限", choices=DUE_CHOICES, required=False)
-    light = forms.ChoiceField(label="亮灯", choices=[("", "全部"), *Light.choices], required=False)
-    sort = forms.ChoiceField(label="排序", choices=SORT_CHOICES, required=False)
+    due = forms.ChoiceField(widget=QuickSelect, label="时限", choices=DUE_CHOICES, required=False)
+    light = forms.ChoiceField(
+        widget=QuickSelect, label="亮灯", choices=[("", "全部"), *Light.choices], required=False
+    )
+    sort = forms.ChoiceField(widget=QuickSelect, label="排序", choices=SORT_CHOICES, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -210,7 +210,7 @@ def digest_measures():
             latest_closure_status=Subquery(latest_closure.values("status")[:1]),
             latest_closure_comment=Subquery(latest_closure.values("comment")[:1]),
         )
-        .order_by(F("deadline").asc(nulls_last=True), "document", "position")
+        .order_by(F("deadline").asc(nulls_last=True), "document_id", "position")
     )
 
 
@@ -364,7 +364,7 @@ def send_daily(today, *, dry_run=False):
     measures = (
         digest_measures()
         .filter(owner__is_active=True)
-        .order_by("owner_id", F("deadline").asc(nulls_last=True), "document", "position")
+        .order_by("owner_id", F("deadline").asc(nulls_last=True), "document_id", "position")
     )
     digests = [
         build_digest(owner, group, today)

@@ -102,11 +102,11 @@ def filtered_measures(form, today):
         measures = measures.filter(pk__in=pks_with_light(measures, data["light"], today))
     sort = data.get("sort")
     if sort == "unit":
-        measures = measures.order_by("unit__position", "unit__name", "document", "position")
+        measures = measures.order_by("unit__position", "unit__name", "document_id", "position")
     elif sort:
         field = F(sort.lstrip("-"))
         order = field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True)
-        measures = measures.order_by(order, "document", "position")
+        measures = measures.order_by(order, "document_id", "position")
     return measures
 
 
@@ -413,7 +413,7 @@ def my_measures(request):
                 output_field=IntegerField(),
             )
         )
-        .order_by("bucket", "deadline", "document", "position")
+        .order_by("bucket", "deadline", "document_id", "position")
     )
     return render(
         request,
@@ -479,7 +479,10 @@ def dashboard_context(today):
             ),
             bar_chart("按领域", [(t.name, t.n, {"topic": t.pk}) for t in by_topic]),
         ],
-        "overdue_list": overdue.for_ledger().order_by("deadline", "document", "position"),
+        # The longest overdue first; the ledger (?due=overdue) has the full list.
+        "overdue_list": overdue.for_ledger().order_by("deadline", "document_id", "position")[
+            : settings.LEDGER_PAGE_SIZE
+        ],
         "today": today,
         "due_soon_days": settings.DUE_SOON_DAYS,
     }

@@ -1,7 +1,21 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Change, Document, Measure, ProgressUpdate, Section, Topic, Unit, User
+from .models import (
+    Attachment,
+    Change,
+    ClosureRequest,
+    DigestLog,
+    Document,
+    ExtensionRequest,
+    Measure,
+    ProgressUpdate,
+    Reminder,
+    Section,
+    Topic,
+    Unit,
+    User,
+)
 
 admin.site.site_header = "督办台账管理"
 admin.site.site_title = "督办台账"
@@ -75,6 +89,7 @@ class ChangeInline(admin.TabularInline):
 @admin.register(Measure)
 class MeasureAdmin(admin.ModelAdmin):
     list_display = ["title", "document", "unit", "owner", "deadline", "status"]
+    list_per_page = 100
     list_filter = ["status", "unit", "document", "topics"]
     list_select_related = ["document", "unit", "owner"]
     search_fields = ["title", "text"]
@@ -98,3 +113,50 @@ class ChangeAdmin(admin.ModelAdmin):
     list_select_related = ["measure", "user"]
     list_filter = ["field"]
     raw_id_fields = ["measure", "user"]
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "measure",
+        "requested_by",
+        "current_deadline",
+        "requested_deadline",
+        "late",
+        "status",
+    ]
+    list_filter = ["status", "late"]
+    list_select_related = ["measure", "requested_by"]
+    raw_id_fields = ["measure", "requested_by", "decided_by"]
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    fields = ["original_name", "size", "uploaded_by", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(ClosureRequest)
+class ClosureRequestAdmin(admin.ModelAdmin):
+    list_display = ["measure", "requested_by", "created_at", "status", "decided_by"]
+    list_filter = ["status"]
+    list_select_related = ["measure", "requested_by", "decided_by"]
+    raw_id_fields = ["measure", "requested_by", "decided_by"]
+    inlines = [AttachmentInline]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ["measure", "recipient", "sent_by", "kind", "created_at", "emailed"]
+    list_filter = ["kind", "emailed"]
+    list_select_related = ["measure", "recipient", "sent_by"]
+    raw_id_fields = ["measure", "recipient", "sent_by"]
+
+
+@admin.register(DigestLog)
+class DigestLogAdmin(admin.ModelAdmin):
+    list_display = ["recipient", "day", "kind", "items", "sent_at"]
+    list_filter = ["kind", "day"]
+    list_select_related = ["recipient"]

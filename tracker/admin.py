@@ -160,3 +160,10 @@ class DigestLogAdmin(admin.ModelAdmin):
     list_display = ["recipient", "day", "kind", "items", "sent_at"]
     list_filter = ["kind", "day"]
     list_select_related = ["recipient"]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "closure", "size", "uploaded_by", "created_at"]
+    list_select_related = ["closure__measure", "uploaded_by"]
+    raw_id_fields = ["closure", "uploaded_by"]

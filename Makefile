@@ -2,7 +2,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # A local key, made once and never committed.
-SECRET_KEY ?= $(shell test -f .secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > .secret_key; cat .secret_key)
+SECRET_KEY ?= $(shell test -s .secret_key || python3 -c "import secrets; print(secrets.token_urlsafe(50))" > .secret_key; cat .secret_key)
 export SECRET_KEY
 
 .PHONY: run test lint format venv chromium bench clean

@@ -154,6 +154,9 @@ def test_bulk_assign(open_page, supervisor, measure, care_measure, other_staff, 
     page.fill("#bulk-form input[name=deadline]", "2027-06-30")
     page.click("#bulk-form button[type=submit]")
     expect(page.locator("#bulk-errors")).to_contain_text("已批量修改 2 项")
+    # The table reloads itself with the same filters: new owners and fresh versions.
+    expect(page.locator(f"#measure-{care_measure.pk}")).to_contain_text(str(other_staff))
+    expect(page.locator(f"#measure-{measure.pk}")).to_contain_text("2027-06-30")
     assert_not_reloaded(page)
     for m in (measure, care_measure):
         m.refresh_from_db()
@@ -327,3 +330,23 @@ def test_lights_change_on_the_dashboard(open_page, supervisor, measure, freeze_t
     page.locator(f"#measure-{measure.pk} select[name=status]").select_option("suspended")
     expect(red).to_have_text("0")
     assert_not_reloaded(page)
+
+
+def test_edit_form_follows_changes_made_elsewhere_on_the_page(
+    open_page, supervisor, measure, live_server
+):
+    """A progress report bumps the version; the edit form reloads, so saving it is no conflict."""
+    page = open_page(supervisor)
+    page.goto(f"{live_server.url}/measures/{measure.pk}/")
+    mark_page(page)
+    page.fill("#id_progress", "已召开部署会")
+    page.click("text=提交进展")
+    expect(page.locator("#journal .journal")).to_contain_text("已召开部署会")
+    expect(page.locator("#id_status")).to_have_value("in_progress")  # the form reloaded
+    page.fill("#id_deadline", "2027-04-30")
+    page.click("#edit-form button[type=submit]")
+    expect(page.locator("#history")).to_contain_text("2027-04-30")
+    expect(page.locator(".conflict")).to_have_count(0)
+    assert_not_reloaded(page)
+    measure.refresh_from_db()
+    assert measure.deadline == date(2027, 4, 30)

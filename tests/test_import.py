@@ -96,6 +96,7 @@ def test_changed_document_updates_untouched_and_keeps_staff_edits(plan_file):
     edited.staff_edited_at = timezone.now()
     edited.save()
     untouched = Measure.objects.get(text__contains="养老服务人才队伍")
+    count = Measure.objects.count()
 
     changed = SMALL_PLAN.replace("加强养老服务人才队伍建设", "加强养老服务人才队伍和志愿者队伍建设")
     changed = changed.replace("特困人员供养服务设施改造提升", "特困人员供养服务设施改造提升工程")
@@ -103,13 +104,51 @@ def test_changed_document_updates_untouched_and_keeps_staff_edits(plan_file):
 
     untouched.refresh_from_db()
     assert "志愿者队伍" in untouched.text  # same row, same place, new sentence
-    assert untouched.archived_at is None
+    assert untouched.title == "加强养老服务人才队伍和志愿者队伍建设"
     edited.refresh_from_db()
-    assert edited.title == "人工改过的标题"
-    # The edited measure's sentence is gone from the source: archived with its edits, not deleted.
-    assert edited.archived_at is not None
-    assert Measure.objects.active().filter(text__contains="改造提升工程").exists()
-    assert "归档 / archived: 人工改过的标题" in out
+    assert "改造提升工程" in edited.text  # provenance follows the source…
+    assert edited.title == "人工改过的标题"  # …and the staff edit stays
+    assert edited.archived_at is None
+    assert Measure.objects.count() == count
+    assert "保留人工修改 1 项" in out
+
+
+def test_a_reworded_sentence_elsewhere_is_a_new_measure_and_the_old_one_is_archived(plan_file):
+    run(plan_file)
+    old = Measure.objects.get(text__contains="特困人员供养服务设施")
+    moved = SMALL_PLAN.replace("二是推进特困人员供养服务设施改造提升。", "").replace(
+        "二是规范临时救助审批", "二是规范临时救助审批。三是推进敬老院改造提升"
+    )
+    out, _ = run(write(plan_file, moved))
+    old.refresh_from_db()
+    assert old.archived_at is not None
+    assert Measure.objects.active().filter(text__contains="敬老院改造提升").exists()
+    assert "归档 / archived:" in out
+
+
+def test_a_measure_archived_by_a_supervisor_stays_archived_on_reimport(plan_file, supervisor):
+    run(plan_file)
+    measure = Measure.objects.get(text__contains="特困人员供养服务设施")
+    measure.archive(supervisor)
+    count = Measure.objects.count()
+    run(write(plan_file, SMALL_PLAN + "三、其他\n一是做好殡葬改革宣传。\n"))
+    measure.refresh_from_db()
+    assert measure.archived_at is not None
+    assert Measure.objects.count() == count + 1  # only the new sentence
+    assert not Measure.objects.active().filter(text__contains="特困人员供养服务设施").exists()
+
+
+def test_a_sentence_that_comes_back_restores_its_old_row(plan_file):
+    run(plan_file)
+    original = Measure.objects.get(text__contains="规范临时救助审批")
+    run(write(plan_file, SMALL_PLAN.split("二、")[0]))
+    original.refresh_from_db()
+    assert original.archived_at is not None
+    run(write(plan_file, SMALL_PLAN))
+    original.refresh_from_db()
+    assert original.archived_at is None
+    assert Measure.objects.filter(text__contains="规范临时救助审批").count() == 1
+    assert original.changes.filter(field="archived", note="原文中重新出现").exists()
 
 
 def test_staff_edits_survive_a_reimport_of_a_changed_document(plan_file):

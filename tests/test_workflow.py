@@ -358,3 +358,56 @@ def test_dashboard_counts_lights_by_unit_and_lists_pending_work(
     assert response.context["light_rows"][0]["name"] == "社会救助司"
     assert len(response.context["pending_extensions"]) == 1
     assert "超期申请" in response.content.decode()
+
+
+# Guards found in review ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["pending_review", "done", "suspended"])
+def test_staff_cannot_move_a_measure_out_of_review_done_or_suspended(staff, measure, status):
+    Measure.objects.filter(pk=measure.pk).update(status=status)
+    response = client_for(staff).post(
+        reverse("measure_edit", args=[measure.pk]), {"status": "in_progress", "version": 1}, **HTMX
+    )
+    assert "不允许的状态" in response.content.decode()
+    measure.refresh_from_db()
+    assert measure.status == status
+
+
+def test_a_second_closure_request_is_refused_while_one_is_pending(staff, supervisor, measure):
+    measure.request_closure(staff, "完成")
+    measure.edit(supervisor, {"status": Measure.Status.IN_PROGRESS}, measure.version)
+    with pytest.raises(WorkflowError, match="已有待审核的办结申请"):
+        measure.request_closure(staff, "再次")
+
+
+def test_approving_a_stale_extension_is_refused(staff, supervisor, measure):
+    ext = measure.request_extension(staff, date(2027, 1, 31), "理由", TODAY)
+    measure.edit(supervisor, {"deadline": date(2027, 6, 30)}, measure.version)
+    with pytest.raises(WorkflowError, match="完成时限已改为 2027-06-30"):
+        ext.decide(supervisor, approve=True)
+    measure.refresh_from_db()
+    assert measure.deadline == date(2027, 6, 30) and measure.original_deadline is None
+
+
+def test_daily_digest_reminders_are_in_the_history(staff, measure, mailoutbox):
+    from tracker import reminders
+
+    staff.email = "zhangmin@example.gov.cn"
+    staff.save()
+    reminders.send_daily(TODAY)
+    change = measure.changes.get(field="reminder")
+    assert change.user is None and "每日提醒" in change.note
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "message"),
+    [
+        ("台账.csv", 10, "请上传由本系统导出的 .xlsx 文件"),
+        ("台账.xlsx", 6 * 1024 * 1024, "超过 5 MB"),
+    ],
+)
+def test_ledger_upload_checks_type_and_size(supervisor, name, size, message):
+    upload = SimpleUploadedFile(name, b"0" * size)
+    response = client_for(supervisor).post(reverse("ledger_import"), {"file": upload})
+    assert message in response.content.decode()

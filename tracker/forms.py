@@ -76,7 +76,7 @@ class MeasureEditForm(forms.ModelForm):
             if name in self.fields:
                 self.fields[name].queryset = Unit.objects.all()
         if "status" in self.fields:
-            # The current status stays listed so the select shows it, even if it can't be chosen.
+            # The current status stays listed so the select shows it; choosing it changes nothing.
             allowed = set(user.allowed_statuses(self.instance)) | {self.instance.status}
             self.fields["status"].choices = [c for c in Measure.Status.choices if c[0] in allowed]
             self.fields["status"].error_messages["invalid_choice"] = "不允许的状态：%(value)s。"
@@ -324,7 +324,17 @@ class ReminderForm(forms.Form):
 class SheetUploadForm(forms.Form):
     file = forms.FileField(label="台账 Excel 文件（.xlsx）")
 
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if Path(upload.name).suffix.lower() != ".xlsx":
+            raise forms.ValidationError("请上传由本系统导出的 .xlsx 文件。")
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError("文件超过 5 MB，请只保留台账工作表后重试。")
+        return upload
+
 
 class UploadForm(forms.Form):
     # Empty files reach the importer, whose message names the file.
-    file = forms.FileField(label="文件（.txt 或 .docx，5 MB 以内）", allow_empty_file=True)
+    file = forms.FileField(
+        label="文件（.txt 或 .docx，5 MB 以内；同名文件视为该文件的新版本）", allow_empty_file=True
+    )

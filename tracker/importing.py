@@ -7,6 +7,7 @@ disappeared from a document are archived, never deleted.
 """
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -187,28 +188,40 @@ def save_sections(document, parsed, now) -> dict[str, Section]:
 
 def save_measures(document, parsed, sections, result, now) -> None:
     drafts = []
-    seen = set()
+    occurrences = Counter()
     for path, _parent, section_draft in flatten(parsed):
         for draft in section_draft.measures:
             key = fingerprint(path, draft.text)
-            while key in seen:  # the same sentence twice in one section
-                key = fingerprint(path, f"{draft.text}#{len(seen)}")
-            seen.add(key)
+            occurrences[key] += 1
+            if occurrences[key] > 1:  # the same sentence again in one section: "#2", "#3", …
+                key = fingerprint(path, f"{draft.text}#{occurrences[key]}")
             drafts.append((key, sections[path], draft))
 
-    live = {m.fingerprint: m for m in document.measures.active().prefetch_related("topics")}
-    unmatched_new = []
-    matched = []
+    # Locked for the rest of the transaction, so a staff edit can't slip in between read and write.
+    rows = list(document.measures.select_for_update().prefetch_related("topics"))
+    live = {m.fingerprint: m for m in rows if m.archived_at is None}
+    gone = sorted((m for m in rows if m.archived_at), key=lambda m: m.archived_at)
+    archived = {m.fingerprint: m for m in gone}  # the latest archived row per fingerprint
+    archived_by_people = set(
+        Change.objects.filter(
+            measure__document=document, field="archived", user__isnull=False
+        ).values_list("measure_id", flat=True)
+    )
+    unmatched_new, matched = [], []
     for position, (key, section, draft) in enumerate(drafts, start=1):
-        measure = live.pop(key, None)
-        if measure:
+        if measure := live.pop(key, None):
+            matched.append((measure, key, position, section, draft))
+        elif (measure := archived.get(key)) and measure.pk in archived_by_people:
+            result.kept += 1  # a supervisor archived it; the source doesn't bring it back
+        elif measure:
+            restore(measure, now)  # it left the source once and came back: same row, same history
             matched.append((measure, key, position, section, draft))
         else:
             unmatched_new.append((key, position, section, draft))
 
-    # An untouched measure whose sentence was edited in the source keeps its row (and its
-    # history) when it still stands at the same place in the same section.
-    by_place = {(m.section_id, m.position): m for m in live.values() if m.staff_edited_at is None}
+    # A measure whose sentence was reworded in the source keeps its row, its history and any
+    # staff edits when it still stands at the same place in the same section.
+    by_place = {(m.section_id, m.position): m for m in live.values()}
     created = []
     for key, position, section, draft in unmatched_new:
         measure = by_place.pop((section.pk, position), None)
@@ -269,6 +282,20 @@ def save_measures(document, parsed, sections, result, now) -> None:
         ]
     )
     result.created += len(new_measures)
+
+
+def restore(measure, now):
+    measure.archived_at = None
+    measure.version += 1
+    measure.save(update_fields=["archived_at", "version", "updated_at"])
+    Change.objects.create(
+        measure=measure,
+        created_at=now,
+        field="archived",
+        old="已归档",
+        new="",
+        note="原文中重新出现",
+    )
 
 
 def update_measure(measure, key, position, section, draft, topics, result):

@@ -3,7 +3,7 @@
 Pure functions of a measure's dates, status and latest report, so the ledger, the dashboard,
 the reminders and the Excel export all agree. Thresholds come from settings:
 
-- LIGHT_SOON_DAYS (default 7): 蓝灯 when the deadline is this close.
+- DUE_SOON_DAYS (default 7): 蓝灯 when the deadline is this close.
 - LIGHT_PACE_GAP (default 30): 黄灯 when percent complete trails the share of time elapsed
   between assignment and deadline by more than this many percentage points.
 A missing periodic report (未按时报送) also turns a measure 黄灯.
@@ -45,7 +45,7 @@ class Thresholds:
     def from_settings(cls):
         from django.conf import settings
 
-        return cls(settings.LIGHT_SOON_DAYS, settings.LIGHT_PACE_GAP)
+        return cls(settings.DUE_SOON_DAYS, settings.LIGHT_PACE_GAP)
 
 
 def as_date(value):

@@ -105,6 +105,9 @@ class User(AbstractUser):
             return ()
         if self.is_supervisor:
             return tuple(s for s in Measure.Status if s != Measure.Status.PENDING_REVIEW)
+        # 待审核, 已办结 and 暂缓 are left by a supervisor's decision, never by the owner.
+        if measure.status not in Measure.STAFF_STATUSES:
+            return ()
         return Measure.STAFF_STATUSES
 
 
@@ -211,6 +214,25 @@ class Section(models.Model):
     natural_key.dependencies = ["tracker.document"]
 
 
+# The one definition of open, overdue and due soon, for filters, counts and CASE buckets alike.
+def open_q():
+    return ~Q(status__in=Measure.CLOSED_STATUSES)
+
+
+def overdue_q(today):
+    """Overdue: the deadline is before today (Asia/Shanghai) and the measure is still open."""
+    return open_q() & Q(deadline__lt=today)
+
+
+def due_soon_q(today, days=None):
+    days = settings.DUE_SOON_DAYS if days is None else days
+    return open_q() & Q(deadline__gte=today, deadline__lte=today + timedelta(days=days))
+
+
+def latest_progress():
+    return ProgressUpdate.objects.filter(measure=OuterRef("pk")).order_by("-created_at", "-id")
+
+
 class MeasureQuerySet(models.QuerySet):
     def get_by_natural_key(self, source, fingerprint):
         return self.get(document__source=source, fingerprint=fingerprint)
@@ -219,23 +241,20 @@ class MeasureQuerySet(models.QuerySet):
         return self.filter(archived_at__isnull=True)
 
     def open(self):
-        return self.active().exclude(status__in=Measure.CLOSED_STATUSES)
+        return self.active().filter(open_q())
 
     def overdue(self, today):
-        return self.open().filter(deadline__lt=today)
+        return self.active().filter(overdue_q(today))
 
     def due_soon(self, today, days=None):
-        days = settings.DUE_SOON_DAYS if days is None else days
-        return self.open().filter(deadline__gte=today, deadline__lte=today + timedelta(days=days))
+        return self.active().filter(due_soon_q(today, days))
 
     def done(self):
         return self.active().filter(status=Measure.Status.DONE)
 
     def for_ledger(self):
         """Everything a ledger row shows, in one query."""
-        latest = ProgressUpdate.objects.filter(measure=OuterRef("pk")).order_by(
-            "-created_at", "-id"
-        )
+        latest = latest_progress()
         return self.select_related("document", "section", "unit", "owner").annotate(
             latest_progress=Subquery(latest.values("progress")[:1]),
             latest_progress_at=Subquery(latest.values("created_at")[:1]),
@@ -244,9 +263,7 @@ class MeasureQuerySet(models.QuerySet):
 
     def light_inputs(self):
         """The few columns a warning light is computed from, for a whole-table pass."""
-        latest = ProgressUpdate.objects.filter(measure=OuterRef("pk")).order_by(
-            "-created_at", "-id"
-        )
+        latest = latest_progress()
         return self.annotate(
             latest_progress_at=Subquery(latest.values("created_at")[:1]),
             latest_percent=Subquery(latest.filter(percent__isnull=False).values("percent")[:1]),
@@ -279,7 +296,7 @@ class Measure(models.Model):
         QUARTERLY = "quarterly", "每季度"
 
     CLOSED_STATUSES = (Status.DONE, Status.SUSPENDED)
-    # Closing goes through 办结审核; staff move a measure only between these.
+    # Closing goes through 办结审核: staff set only these, and only on a measure in one of them.
     STAFF_STATUSES = (Status.NOT_STARTED, Status.IN_PROGRESS)
     SUPERVISOR_FIELDS = (
         "title",
@@ -434,7 +451,7 @@ class Measure(models.Model):
         `version` is stale, leaving everything as it was.
         """
         with transaction.atomic():
-            current = Measure.objects.select_for_update().get(pk=self.pk)
+            current = self.locked()
             if current.version != version:
                 raise Measure.Conflict(current, list(current.changes.filter(version__gt=version)))
             now = timezone.now()
@@ -522,6 +539,8 @@ class Measure(models.Model):
             current = self.locked()
             if current.status in (*self.CLOSED_STATUSES, self.Status.PENDING_REVIEW):
                 raise WorkflowError(f"当前状态为“{current.get_status_display()}”，不能申请办结。")
+            if current.closure_requests.filter(status=ClosureRequest.Outcome.PENDING).exists():
+                raise WorkflowError("此事项已有待审核的办结申请。")
             request = ClosureRequest.objects.create(
                 measure=current, requested_by=user, summary=summary
             )
@@ -592,7 +611,7 @@ class Measure(models.Model):
         """Append to the journal; the first report moves a measure that had not started."""
         with transaction.atomic():
             update = ProgressUpdate.objects.create(measure=self, author=user, **entry)
-            current = Measure.objects.select_for_update().get(pk=self.pk)
+            current = self.locked()
             if current.status == self.Status.NOT_STARTED:
                 self.edit(
                     user, {"status": self.Status.IN_PROGRESS}, current.version, note="填报进展"
@@ -743,6 +762,11 @@ class ExtensionRequest(models.Model):
             if request.status != Decision.PENDING:
                 raise WorkflowError("此延期申请已处理。")
             measure = Measure.objects.select_for_update().get(pk=request.measure_id)
+            if approve and measure.deadline != request.current_deadline:
+                raise WorkflowError(
+                    f"申请提交后完成时限已改为 {measure.deadline:%Y-%m-%d}，"
+                    "请驳回此申请，由责任人按新时限重新申请。"
+                )
             request.status = Decision.APPROVED if approve else Decision.REJECTED
             request.decided_by, request.decided_at, request.comment = user, timezone.now(), comment
             request.save()

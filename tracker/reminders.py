@@ -10,7 +10,7 @@ What an owner's digest lists (a measure may be listed under more than one headin
 heading asks for a different action; it is still one measure and one Reminder row):
 
 - 已逾期: open and the deadline is before today.
-- 即将到期: open and the deadline is today or within settings.LIGHT_SOON_DAYS (the 蓝灯 window).
+- 即将到期: open and the deadline is today or within settings.DUE_SOON_DAYS (the 蓝灯 window).
 - 待报送进展: has a reporting cycle and either the report for the last finished period is missing
   (lights.report_missing, i.e. 未按时报送) or the next report is due within REPORT_AHEAD_DAYS
   days (today included) and has not been filed yet.
@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from .lights import due_dates_before, report_missing
 from .models import (
+    Change,
     ClosureRequest,
     Decision,
     DigestLog,
@@ -220,7 +221,7 @@ def owner_digest(user, today):
 
 
 def build_digest(user, measures, today):
-    soon_days = settings.LIGHT_SOON_DAYS
+    soon_days = settings.DUE_SOON_DAYS
     groups = defaultdict(list)
     for measure in measures:
         url = absolute_url("measure_detail", measure.pk)
@@ -302,7 +303,7 @@ def supervisor_summary(today):
     return Summary(
         today=today,
         overdue=overdue.count(),
-        due_soon=Measure.objects.due_soon(today, days=settings.LIGHT_SOON_DAYS).count(),
+        due_soon=Measure.objects.due_soon(today, days=settings.DUE_SOON_DAYS).count(),
         reports_missing=sum(
             report_missing(
                 row["report_cadence"],
@@ -452,6 +453,17 @@ def log_and_send(result, recipient, kind, items, message, reminders=()):
             # stops here instead of mailing the same person twice.
             DigestLog.objects.create(recipient=recipient, day=result.day, kind=kind, items=items)
             Reminder.objects.bulk_create(reminders)
+            # Every reminder is a step in the measure's history too.
+            Change.objects.bulk_create(
+                Change(
+                    measure=r.measure,
+                    field="reminder",
+                    new=str(recipient),
+                    note=r.note,
+                    version=r.measure.version,
+                )
+                for r in reminders
+            )
             message.send()
     except IntegrityError:
         result.already_sent += 1

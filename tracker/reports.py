@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Font
 
 from .lights import Light, Thresholds, light_of, report_missing
 from .models import Change, Measure, Unit
-from .spreadsheets import BORDER, HEADER_FILL, set_print_layout, workbook_bytes
+from .spreadsheets import HEADER_FILL, set_print_layout, workbook_bytes, write_cell
 
 UNASSIGNED = "未明确牵头单位"
 RANKING_RULE = (
@@ -227,7 +227,6 @@ def heading(sheet, row, text, width, font, align):
 
 
 def table_cell(sheet, row, column, value):
-    cell = sheet.cell(row, column, value)
-    cell.border = BORDER
+    cell = write_cell(sheet, row, column, value)  # text stays text: never a formula
     cell.alignment = Alignment(horizontal="left" if column == 2 else "center", vertical="center")
     return cell

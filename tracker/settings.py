@@ -130,7 +130,7 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie: the token travels in hx-headers.
+CSRF_COOKIE_HTTPONLY = True  # no script reads it: htmx sends the token from hx-headers
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 X_FRAME_OPTIONS = "DENY"
@@ -159,9 +159,8 @@ IMPORT_MAX_BYTES = 5 * 1024 * 1024
 DUE_SOON_DAYS = int(os.environ.get("DUE_SOON_DAYS", "7"))
 LEDGER_PAGE_SIZE = 100
 
-# Warning lights (tracker/lights.py): 蓝灯 when the deadline is this many days away or less;
+# Warning lights (tracker/lights.py): 蓝灯 when the deadline is DUE_SOON_DAYS away or less;
 # 黄灯 when percent complete trails the share of elapsed time by more than this many points.
-LIGHT_SOON_DAYS = int(os.environ.get("LIGHT_SOON_DAYS", str(DUE_SOON_DAYS)))
 LIGHT_PACE_GAP = int(os.environ.get("LIGHT_PACE_GAP", "30"))
 
 # 办结 evidence: what may be uploaded, and how much.

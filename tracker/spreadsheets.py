@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Subquery
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from .lights import COLOURS, light_of
-from .models import Measure, ProgressUpdate, Unit, User
+from .models import Measure, Unit, User, latest_progress
 
 # (label, column width); the order is the layout of the sheet and of the CSV.
 COLUMNS = (
@@ -76,7 +76,7 @@ class SheetError(Exception):
 
 def export_queryset(measures):
     """The measures with everything a 台账 row shows, in two queries, order kept."""
-    latest = ProgressUpdate.objects.filter(measure=OuterRef("pk")).order_by("-created_at", "-id")
+    latest = latest_progress()
     return (
         measures.for_ledger()
         .annotate(
@@ -190,7 +190,7 @@ def csv_value(value):
     if value is None:
         return ""
     # Spreadsheet programs run CSV cells starting with these as formulas (CSV injection).
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
         return "'" + value
     return value
 

@@ -44,9 +44,17 @@ from .models import (
     Topic,
     Unit,
     WorkflowError,
+    due_soon_q,
+    open_q,
+    overdue_q,
 )
 
-MEASURE_UPDATED = "measureUpdated"
+# htmx events announced by responses; parts of pages listen with hx-trigger="… from:body".
+MEASURE_UPDATED = "measureUpdated"  # any change: dashboard counts, history
+FIELDS_EDITED = "fieldsEdited"  # the edit form saved: the workflow panel reloads
+WORKFLOW_CHANGED = "workflowChanged"  # a 督办 step: the edit form reloads (new version)
+PROGRESS_ADDED = "progressAdded"  # a report: both reload (status and version may move)
+LEDGER_CHANGED = "ledgerChanged"  # many rows at once: the ledger table reloads
 
 
 def supervisor_required(view):
@@ -223,6 +231,7 @@ def measure_edit(request, pk):
             response = render_measure_fragment(request, pk, fragment)
             if changes:
                 trigger_client_event(response, MEASURE_UPDATED, {"id": pk})
+                trigger_client_event(response, FIELDS_EDITED, {"id": pk})
             return response
 
     # Invalid or conflicting: nothing was saved; show why next to the fields (status 200 so htmx swaps).
@@ -281,15 +290,25 @@ def measure_bulk(request):
             messages.error(request, "；".join(error))
         return HttpResponseRedirect(back)
     changes = form.changes()
-    with transaction.atomic():
-        for measure in form.cleaned_data["ids"]:
-            measure.edit(request.user, changes, measure.version, note="批量修改")
+    try:
+        with transaction.atomic():
+            for measure in form.cleaned_data["ids"]:
+                measure.edit(request.user, changes, measure.version, note="批量修改")
+    except Measure.Conflict as conflict:
+        form.add_error(
+            None, f"“{conflict.current.title}”刚被他人修改，本次批量修改未保存，请重试。"
+        )
+        if request.htmx:
+            return render(request, "tracker/measure_list.html#bulk_errors", {"bulk_form": form})
+        messages.error(request, form.non_field_errors()[0])
+        return HttpResponseRedirect(back)
     count = len(form.cleaned_data["ids"])
     if not request.htmx:
         messages.success(request, f"已批量修改 {count} 项。")
         return HttpResponseRedirect(back)
     response = render(request, "tracker/measure_list.html#bulk_done", {"count": count})
     trigger_client_event(response, MEASURE_UPDATED, {"count": count})
+    trigger_client_event(response, LEDGER_CHANGED)  # many rows changed: the table reloads
     return response
 
 
@@ -360,8 +379,10 @@ def measure_detail(request, pk):
         pk=pk,
     )
     template = "tracker/measure_detail.html"
-    if is_fragment_request(request) and request.htmx.target == "history":
-        template += "#history"
+    # Parts of the page refresh themselves after a change elsewhere on it.
+    fragments = {"history": "#history", "edit-form": "#edit_form", "workflow": "#workflow"}
+    if is_fragment_request(request) and request.htmx.target in fragments:
+        template += fragments[request.htmx.target]
     return render(request, template, detail_context(request, measure))
 
 
@@ -386,6 +407,7 @@ def measure_progress(request, pk):
             detail_context(request, measure, progress_form=ProgressForm()),
         )
         trigger_client_event(response, MEASURE_UPDATED, {"id": pk})
+        trigger_client_event(response, PROGRESS_ADDED, {"id": pk})
         return response
     template = "tracker/measure_detail.html" + ("#journal" if request.htmx else "")
     return render(request, template, detail_context(request, measure, progress_form=form))
@@ -398,43 +420,36 @@ def measure_progress(request, pk):
 @login_required
 def my_measures(request):
     today = timezone.localdate()
-    soon = today + timezone.timedelta(days=settings.DUE_SOON_DAYS)
-    open_q = ~Q(status__in=Measure.CLOSED_STATUSES)
     measures = (
         Measure.objects.active()
         .for_ledger()
         .filter(owner=request.user)
         .annotate(
             bucket=Case(
-                When(open_q & Q(deadline__lt=today), then=Value(0)),
-                When(open_q & Q(deadline__lte=soon), then=Value(1)),
-                When(open_q, then=Value(2)),
+                When(overdue_q(today), then=Value(0)),
+                When(due_soon_q(today), then=Value(1)),
+                When(open_q(), then=Value(2)),
                 default=Value(3),
                 output_field=IntegerField(),
             )
         )
         .order_by("bucket", "deadline", "document_id", "position")
     )
-    return render(
-        request,
-        "tracker/my_measures.html",
-        {"measures": measures, "today": today, "current_url": request.get_full_path()},
-    )
+    context = {
+        "measures": measures,
+        "today": today,
+        "due_soon_days": settings.DUE_SOON_DAYS,
+        "current_url": request.get_full_path(),
+    }
+    return render(request, "tracker/my_measures.html", context)
 
 
 def dashboard_context(today):
     active = Measure.objects.active()
     totals = active.aggregate(
-        open=Count("pk", filter=~Q(status__in=Measure.CLOSED_STATUSES)),
-        overdue=Count("pk", filter=~Q(status__in=Measure.CLOSED_STATUSES) & Q(deadline__lt=today)),
-        soon=Count(
-            "pk",
-            filter=~Q(status__in=Measure.CLOSED_STATUSES)
-            & Q(
-                deadline__gte=today,
-                deadline__lte=today + timezone.timedelta(days=settings.DUE_SOON_DAYS),
-            ),
-        ),
+        open=Count("pk", filter=open_q()),
+        overdue=Count("pk", filter=overdue_q(today)),
+        soon=Count("pk", filter=due_soon_q(today)),
         done=Count("pk", filter=Q(status=Measure.Status.DONE)),
     )
     overdue = active.overdue(today)
@@ -454,12 +469,12 @@ def dashboard_context(today):
     return {
         "totals": totals,
         **light_tables(active, today),
-        "pending_extensions": ExtensionRequest.objects.filter(status="pending").select_related(
-            "measure", "requested_by"
-        ),
-        "pending_closures": ClosureRequest.objects.filter(status="pending").select_related(
-            "measure", "requested_by"
-        ),
+        "pending_extensions": ExtensionRequest.objects.filter(
+            status="pending", measure__archived_at__isnull=True
+        ).select_related("measure", "requested_by"),
+        "pending_closures": ClosureRequest.objects.filter(
+            status="pending", measure__archived_at__isnull=True
+        ).select_related("measure", "requested_by"),
         "rechecks_due": active.filter(status=Measure.Status.DONE, recheck_on__lte=today),
         "charts": [
             bar_chart(
@@ -691,6 +706,7 @@ def workflow_response(request, measure_id, message, error=False, **forms):
     response = render(request, "tracker/measure_detail.html#workflow", context)
     if not error:
         trigger_client_event(response, MEASURE_UPDATED, {"id": measure_id})
+        trigger_client_event(response, WORKFLOW_CHANGED, {"id": measure_id})
     return response
 
 
@@ -828,14 +844,11 @@ def unit_remind(request, pk):
     with transaction.atomic():
         sent = [m.remind(request.user, "逾期事项集中催办") for m in overdue.select_related("owner")]
     mails = reminders.send_manual(sent)
-    messages.success(request, f"已催办{unit}逾期事项 {len(sent)} 项，发出提醒邮件 {mails} 封。")
-    response = redirect(safe_next(request, reverse("overdue")))
-    if request.htmx:
-        response = render(
-            request, "tracker/overdue.html#remind_done", {"unit": unit, "count": len(sent)}
-        )
-        trigger_client_event(response, MEASURE_UPDATED, {"unit": pk})
-    return response
+    message = f"已催办{unit}逾期事项 {len(sent)} 项，发出提醒邮件 {mails} 封。"
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect(safe_next(request, reverse("overdue")))
+    return render(request, "tracker/overdue.html#remind_done", {"message": message})
 
 
 @require_GET

@@ -34,8 +34,3 @@ def row_facts(measure, user, today):
         "statuses": status_choices(measure, user),
         "can_assign": "owner" in user.editable_fields(measure),
     }
-
-
-@register.filter
-def light(measure, today):
-    return light_of(measure, today)

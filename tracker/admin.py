@@ -74,8 +74,13 @@ class SectionAdmin(admin.ModelAdmin):
 
 class ProgressInline(admin.TabularInline):
     model = ProgressUpdate
+    fields = ["created_at", "author", "progress", "problems", "next_steps", "percent"]
+    readonly_fields = fields
     extra = 0
-    raw_id_fields = ["author"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class ChangeInline(admin.TabularInline):
@@ -84,6 +89,9 @@ class ChangeInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Measure)
@@ -99,16 +107,48 @@ class MeasureAdmin(admin.ModelAdmin):
     date_hierarchy = "deadline"
     inlines = [ProgressInline, ChangeInline]
 
+    def save_model(self, request, obj, form, change):
+        """Ledger fields go through Measure.edit, so the admin bumps the version and writes
+        history like every other edit; the importer-owned fields are saved as they are."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        ledger = {
+            f: form.cleaned_data[f] for f in form.changed_data if f in Measure.SUPERVISOR_FIELDS
+        }
+        other = {
+            f: form.cleaned_data[f]
+            for f in form.changed_data
+            if f not in Measure.SUPERVISOR_FIELDS and f != "topics"
+        }
+        if other:
+            Measure.objects.filter(pk=obj.pk).update(**other)
+        current = Measure.objects.get(pk=obj.pk)
+        if ledger:
+            current.edit(request.user, ledger, current.version, note="后台修改")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Journals and history are append-only records: looked at here, never changed."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(ProgressUpdate)
-class ProgressUpdateAdmin(admin.ModelAdmin):
+class ProgressUpdateAdmin(ReadOnlyAdmin):
     list_display = ["measure", "author", "created_at", "percent"]
     list_select_related = ["measure", "author"]
     raw_id_fields = ["measure", "author"]
 
 
 @admin.register(Change)
-class ChangeAdmin(admin.ModelAdmin):
+class ChangeAdmin(ReadOnlyAdmin):
     list_display = ["measure", "field", "old", "new", "user", "created_at"]
     list_select_related = ["measure", "user"]
     list_filter = ["field"]

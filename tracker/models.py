@@ -708,7 +708,35 @@ class Decision(models.TextChoices):
     REJECTED = "rejected", "已驳回"
 
 
-class ExtensionRequest(models.Model):
+class WorkflowRequest(models.Model):
+    """What every 督办 request has: who asked when, and who decided when and why."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    comment = models.TextField("处理意见", blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def settle(self, user, status, comment):
+        self.status, self.decided_by, self.decided_at = status, user, timezone.now()
+        self.comment = comment
+        self.save()
+
+
+class ExtensionRequest(WorkflowRequest):
     """延期申请: the owner asks for a later deadline; a supervisor decides."""
 
     measure = models.ForeignKey(
@@ -717,10 +745,6 @@ class ExtensionRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="extension_requests",
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField("申请时间", default=timezone.now)
     current_deadline = models.DateField("申请时的时限")
     requested_deadline = models.DateField("申请延至")
     reason = models.TextField("申请理由")
@@ -728,19 +752,8 @@ class ExtensionRequest(models.Model):
     status = models.CharField(
         "审批状态", max_length=10, choices=Decision.choices, default=Decision.PENDING
     )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="审批人",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    comment = models.TextField("审批意见", blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(WorkflowRequest.Meta):
         verbose_name = "延期申请"
         verbose_name_plural = "延期申请"
         constraints = [
@@ -767,9 +780,7 @@ class ExtensionRequest(models.Model):
                     f"申请提交后完成时限已改为 {measure.deadline:%Y-%m-%d}，"
                     "请驳回此申请，由责任人按新时限重新申请。"
                 )
-            request.status = Decision.APPROVED if approve else Decision.REJECTED
-            request.decided_by, request.decided_at, request.comment = user, timezone.now(), comment
-            request.save()
+            request.settle(user, Decision.APPROVED if approve else Decision.REJECTED, comment)
             if approve:
                 if measure.original_deadline is None:
                     measure.original_deadline = measure.deadline
@@ -788,7 +799,7 @@ class ExtensionRequest(models.Model):
         self.refresh_from_db()
 
 
-class ClosureRequest(models.Model):
+class ClosureRequest(WorkflowRequest):
     """办结审核: the owner asks to close with a summary and evidence; a supervisor decides."""
 
     class Outcome(models.TextChoices):
@@ -799,27 +810,12 @@ class ClosureRequest(models.Model):
     measure = models.ForeignKey(
         Measure, verbose_name="督办事项", on_delete=models.PROTECT, related_name="closure_requests"
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField("申请时间", default=timezone.now)
     summary = models.TextField("办结情况")
     status = models.CharField(
         "审核状态", max_length=10, choices=Outcome.choices, default=Outcome.PENDING
     )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="审核人",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
-    comment = models.TextField("审核意见", blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(WorkflowRequest.Meta):
         verbose_name = "办结审核"
         verbose_name_plural = "办结审核"
         constraints = [
@@ -839,9 +835,9 @@ class ClosureRequest(models.Model):
             if request.status != self.Outcome.PENDING:
                 raise WorkflowError("此办结申请已处理。")
             measure = Measure.objects.select_for_update().get(pk=request.measure_id)
-            request.status = self.Outcome.APPROVED if approve else self.Outcome.RETURNED
-            request.decided_by, request.decided_at, request.comment = user, timezone.now(), comment
-            request.save()
+            request.settle(
+                user, self.Outcome.APPROVED if approve else self.Outcome.RETURNED, comment
+            )
             old = measure.status
             if approve:
                 measure.status, measure.recheck_on = Measure.Status.DONE, recheck_on

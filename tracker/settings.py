@@ -13,12 +13,17 @@ def env_bool(name, default=False):
 
 
 DEBUG = env_bool("DEBUG")
+LOCAL_SECRET_KEY = BASE_DIR / ".secret_key"  # written once by `make`, never committed
 # A fixed development key is only acceptable when DEBUG is explicitly on.
-SECRET_KEY = os.environ.get("SECRET_KEY") or ("dev-insecure-key" if DEBUG else "")
+SECRET_KEY = (
+    os.environ.get("SECRET_KEY")
+    or (LOCAL_SECRET_KEY.read_text().strip() if LOCAL_SECRET_KEY.exists() else "")
+    or ("dev-insecure-key" if DEBUG else "")
+)
 if not SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    raise ImproperlyConfigured("SECRET_KEY must be set (or run `make` once) when DEBUG is off.")
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 

@@ -419,3 +419,12 @@ def test_supervisors_may_close_by_import_but_nobody_may_set_pending_review(
     assert [(e.row, e.message) for e in plan.errors] == [
         (4, "“待审核”只能通过提交办结申请进入，不能导入。")
     ]
+
+
+def test_staff_cannot_reopen_a_closed_measure_by_import(ledger, measure, staff):
+    upload_file = edited(ledger, {(measure, "状态"): "推进中"})
+    Measure.objects.filter(pk=measure.pk).update(status=Measure.Status.DONE)
+    plan = plan_import(read_sheet(upload_file), staff)
+    assert plan.changes == []
+    [error] = plan.errors
+    assert "状态只能由督查员改变" in error.message

@@ -442,13 +442,14 @@ def parse_status(text):
 
 
 def check_status(user, measure, status):
-    """The statuses the edit form offers (User.allowed_statuses): 待审核 belongs to 办结审核,
-    and staff set only 未启动 or 推进中. A row exported before a closure request was filed is
-    already refused as stale, so the import needs no rule of its own for 待审核 measures."""
+    """The same statuses the edit form allows (User.allowed_statuses): 待审核 is reached only by
+    asking for sign-off, and staff move only a measure that is 未启动 or 推进中, between those."""
     if status in user.allowed_statuses(measure):
         return
     if status == Measure.Status.PENDING_REVIEW:
         raise Invalid("“待审核”只能通过提交办结申请进入，不能导入。")
+    if measure.status not in Measure.STAFF_STATUSES:
+        raise Invalid(f"此事项为“{measure.get_status_display()}”，状态只能由督查员改变。")
     raise Invalid("责任人只能把状态设为“未启动”或“推进中”；办结请提交办结申请。")
 
 

@@ -5,7 +5,7 @@ PORT ?= 8000
 SECRET_KEY ?= $(shell test -s .secret_key || python3 -c "import secrets; print(secrets.token_urlsafe(50))" > .secret_key; cat .secret_key)
 export SECRET_KEY
 
-.PHONY: run test lint format venv chromium bench clean
+.PHONY: run test lint format venv bench screenshots clean
 
 $(PY): requirements.txt requirements-dev.txt
 	python3 -m venv .venv
@@ -33,6 +33,10 @@ test: $(PY)
 lint: $(PY)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
+
+# Refresh the README's screenshots (an ordinary test run writes them to a temp dir).
+screenshots: $(PY)
+	SAVE_SCREENSHOTS=1 TESTING=1 $(PY) -m pytest -q tests/test_browser.py -k "photographed or sign_off"
 
 bench: $(PY)
 	TESTING=1 $(PY) bench/import_bench.py

@@ -28,9 +28,18 @@ ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+README_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def shots(tmp_path):
+    """Where screenshots go: the README's folder with `make screenshots`, else a temp dir,
+    so an ordinary test run leaves the work tree as it found it."""
+    folder = README_SCREENSHOTS if os.environ.get("SAVE_SCREENSHOTS") else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +237,7 @@ def test_document_page_highlights_measures(open_page, supervisor, measure, live_
     expect(page.locator("mark")).to_contain_text("健全低保动态管理机制")
 
 
-def test_demo_pages_render_and_are_photographed(open_page, live_server, freeze_today):
+def test_demo_pages_render_and_are_photographed(open_page, live_server, freeze_today, shots):
     """The README's screenshots: the seeds imported, the demo bureau loaded."""
     from django.core.management import call_command
 
@@ -236,7 +245,6 @@ def test_demo_pages_render_and_are_photographed(open_page, live_server, freeze_t
 
     call_command("seed_measures", "seeds", stdout=StringIO())
     call_command("loaddata", "demo", verbosity=0)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     measure = Measure.objects.filter(progress_updates__isnull=False, deadline__isnull=False).first()
     document = measure.document
     pages = {
@@ -253,11 +261,11 @@ def test_demo_pages_render_and_are_photographed(open_page, live_server, freeze_t
         expect(page.locator("h1")).to_be_visible()
         if name == "document":
             expect(page.locator("mark").first).to_be_visible()
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=name != "ledger")
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=name != "ledger")
     page = open_page(User.objects.get(username="zhangmin"), password="demo2026")
     expect(page.locator("h1")).to_have_text("我的事项")
     expect(page.locator("tr.group").first).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "my.png"), full_page=True)
+    page.screenshot(path=str(shots / "my.png"), full_page=True)
 
 
 # The 督办 workflow -------------------------------------------------------------------------
@@ -291,7 +299,7 @@ def test_request_an_extension_and_approve_it(open_page, staff, supervisor, measu
 
 
 def test_sign_off_with_an_attachment_and_send_it_back(
-    open_page, staff, supervisor, measure, live_server, tmp_path, settings
+    open_page, staff, supervisor, measure, live_server, tmp_path, settings, shots
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     evidence = tmp_path / "完成报告.pdf"
@@ -308,7 +316,7 @@ def test_sign_off_with_an_attachment_and_send_it_back(
 
     boss = open_page(supervisor)
     boss.goto(url)
-    boss.screenshot(path=str(SCREENSHOTS / "signoff.png"), full_page=True)
+    boss.screenshot(path=str(shots / "signoff.png"), full_page=True)
     with boss.expect_download() as download:
         boss.click("#workflow .attachments a")
     assert download.value.suggested_filename == "完成报告.pdf"

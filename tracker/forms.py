@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from .lights import Light
-from .models import Document, Measure, ProgressUpdate, Topic, Unit, User
+from .models import Attachment, Document, Measure, ProgressUpdate, Topic, Unit, User
 
 
 class DateInput(forms.DateInput):
@@ -261,17 +261,10 @@ class MultipleFileInput(forms.ClearableFileInput):
 class EvidenceField(forms.FileField):
     """Several files at once, each checked for type (by name and by content) and size."""
 
-    MAGIC = {
-        ".pdf": (b"%PDF",),
-        ".docx": (b"PK\x03\x04",),
-        ".xlsx": (b"PK\x03\x04",),
-        ".jpg": (b"\xff\xd8\xff",),
-        ".jpeg": (b"\xff\xd8\xff",),
-        ".png": (b"\x89PNG\r\n\x1a\n",),
-    }
-
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ",".join(self.MAGIC)}))
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": ",".join(Attachment.ALLOWED)})
+        )
         super().__init__(**kwargs)
 
     def clean(self, data, initial=None):
@@ -283,7 +276,7 @@ class EvidenceField(forms.FileField):
     def check(self, upload):
         name = safe_filename(upload.name)
         extension = Path(name).suffix.lower()
-        if extension not in self.MAGIC:
+        if extension not in Attachment.ALLOWED:
             raise forms.ValidationError(f"“{name}”的类型不允许：只接受 pdf、docx、xlsx、jpg、png。")
         if upload.size == 0:
             raise forms.ValidationError(f"“{name}”是空文件。")
@@ -292,7 +285,7 @@ class EvidenceField(forms.FileField):
             raise forms.ValidationError(f"“{name}”超过 {limit} MB。")
         head = upload.read(8)
         upload.seek(0)
-        if not head.startswith(self.MAGIC[extension]):
+        if not head.startswith(Attachment.ALLOWED[extension][1]):
             raise forms.ValidationError(f"“{name}”的内容与扩展名不符。")
         upload.name, upload.extension = name, extension
         return upload
@@ -336,5 +329,7 @@ class SheetUploadForm(forms.Form):
 class UploadForm(forms.Form):
     # Empty files reach the importer, whose message names the file.
     file = forms.FileField(
-        label="文件（.txt 或 .docx，5 MB 以内；同名文件视为该文件的新版本）", allow_empty_file=True
+        label="导入新文件（.txt 或 .docx，5 MB 以内；同名文件视为该文件的新版本，人工修改不会被覆盖）",
+        allow_empty_file=True,
+        widget=forms.ClearableFileInput(attrs={"accept": ".txt,.docx"}),
     )

@@ -214,7 +214,8 @@ def save_measures(document, parsed, sections, result, now) -> None:
         elif (measure := archived.get(key)) and measure.pk in archived_by_people:
             result.kept += 1  # a supervisor archived it; the source doesn't bring it back
         elif measure:
-            restore(measure, now)  # it left the source once and came back: same row, same history
+            # It left the source once and came back: same row, same history.
+            measure.restore(None, "原文中重新出现")
             matched.append((measure, key, position, section, draft))
         else:
             unmatched_new.append((key, position, section, draft))
@@ -236,12 +237,7 @@ def save_measures(document, parsed, sections, result, now) -> None:
         update_measure(measure, key, position, section, draft, topics, result)
 
     for measure in live.values():
-        measure.archived_at = now
-        measure.version += 1
-        measure.save(update_fields=["archived_at", "version", "updated_at"])
-        Change.objects.create(
-            measure=measure, field="archived", old="", new="已归档", note="原文中已不再出现此项"
-        )
+        measure.archive(None, note="原文中已不再出现此项")
         result.archived.append(measure.title)
 
     new_measures = Measure.objects.bulk_create(
@@ -282,20 +278,6 @@ def save_measures(document, parsed, sections, result, now) -> None:
         ]
     )
     result.created += len(new_measures)
-
-
-def restore(measure, now):
-    measure.archived_at = None
-    measure.version += 1
-    measure.save(update_fields=["archived_at", "version", "updated_at"])
-    Change.objects.create(
-        measure=measure,
-        created_at=now,
-        field="archived",
-        old="已归档",
-        new="",
-        note="原文中重新出现",
-    )
 
 
 def update_measure(measure, key, position, section, draft, topics, result):

@@ -490,14 +490,21 @@ class Measure(models.Model):
         self.refresh_from_db()
         return rows
 
-    def record(self, user, field, old, new, note=""):
-        """Save a workflow step on a measure locked by the caller, with its history line."""
+    def record(self, user, field, old, new, note="", at=None):
+        """Save a step on a measure locked by the caller, with its history line.
+
+        `user` None is the importer: its steps bump the version but are no staff edit, so a
+        later import may still update the measure.
+        """
+        at = at or timezone.now()
         self.version += 1
-        self.staff_edited_at = timezone.now()
+        if user is not None:
+            self.staff_edited_at = at
         self.save()
         return Change.objects.create(
             measure=self,
             user=user,
+            created_at=at,
             field=field,
             old=self.display_value(field, old),
             new=self.display_value(field, new),
@@ -581,12 +588,19 @@ class Measure(models.Model):
             current.record(user, "status", old, current.status, f"回头看重新打开：{reason}")
         self.refresh_from_db()
 
-    def archive(self, user):
+    def archive(self, user, note="督查员归档"):
         """Out of the ledger, never deleted: history, journal and edits stay."""
         with transaction.atomic():
             current = self.locked()
             current.archived_at = timezone.now()
-            current.record(user, "archived", "", "已归档", "督查员归档")
+            current.record(user, "archived", "", "已归档", note, at=current.archived_at)
+        self.refresh_from_db()
+
+    def restore(self, user, note):
+        with transaction.atomic():
+            current = self.locked()
+            current.archived_at = None
+            current.record(user, "archived", "已归档", "", note)
         self.refresh_from_db()
 
     def remind(self, user, note=""):
@@ -857,13 +871,20 @@ def attachment_path(attachment, filename):
 
 
 class Attachment(models.Model):
+    # Extension → (content type served, how the file must start).
     ALLOWED = {
-        ".pdf": "application/pdf",
-        ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ".jpg": "image/jpeg",
-        ".jpeg": "image/jpeg",
-        ".png": "image/png",
+        ".pdf": ("application/pdf", b"%PDF"),
+        ".docx": (
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            b"PK\x03\x04",
+        ),
+        ".xlsx": (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            b"PK\x03\x04",
+        ),
+        ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
+        ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
+        ".png": ("image/png", b"\x89PNG\r\n\x1a\n"),
     }
 
     closure = models.ForeignKey(
@@ -891,7 +912,7 @@ class Attachment(models.Model):
 
     @property
     def content_type(self):
-        return self.ALLOWED.get(self.extension, "application/octet-stream")
+        return self.ALLOWED.get(self.extension, ("application/octet-stream",))[0]
 
 
 class Reminder(models.Model):

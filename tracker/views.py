@@ -148,7 +148,6 @@ def measure_list(request):
         if page.has_previous()
         else "",
         "next_query": querystring(params, page=page.next_page_number()) if page.has_next() else "",
-        "first_index": page.start_index(),
         "bulk_form": BulkForm() if request.user.is_supervisor else None,
         "selectable": request.user.is_supervisor,
         "current_url": request.get_full_path(),
@@ -332,10 +331,8 @@ def detail_context(request, measure, **extra):
         "m": measure,
         "today": timezone.localdate(),
         "paragraph": paragraph_parts(measure),
-        "section_path": measure.section.path,
         "progress_updates": measure.progress_updates.select_related("author"),
         "changes": measure.changes.select_related("user"),
-        "can_report": user.can_report_progress(measure),
         "edit_form": None,
         "progress_form": ProgressForm() if user.can_report_progress(measure) else None,
         "extensions": measure.extension_requests.select_related("requested_by", "decided_by"),
@@ -744,18 +741,8 @@ def extension_request(request, pk):
 @supervisor_required
 def extension_decide(request, pk):
     ext = get_object_or_404(ExtensionRequest, pk=pk)
-    form = DecisionForm(request.POST)
-    approve = request.POST.get("decision") == "approve"
-    if not form.is_valid():
-        return workflow_response(
-            request, ext.measure_id, "审批意见有误。", True, decision_form=form
-        )
-    try:
-        ext.decide(request.user, approve, form.cleaned_data["comment"])
-    except WorkflowError as error:
-        return workflow_response(request, ext.measure_id, str(error), True)
-    message = f"已批准延期至 {ext.requested_deadline:%Y-%m-%d}。" if approve else "已驳回延期申请。"
-    return workflow_response(request, ext.measure_id, message)
+    approved = f"已批准延期至 {ext.requested_deadline:%Y-%m-%d}。"
+    return decide(request, ext, approved, "已驳回延期申请。")
 
 
 @require_POST
@@ -781,21 +768,23 @@ def closure_request(request, pk):
 @supervisor_required
 def closure_decide(request, pk):
     closure = get_object_or_404(ClosureRequest, pk=pk)
+    return decide(request, closure, "已销号办结。", "已退回重办。", "recheck_on")
+
+
+def decide(request, pending, approved, rejected, *options):
+    """A supervisor's decision on a 延期 or 办结 request: the same form and the same path."""
     form = DecisionForm(request.POST)
     approve = request.POST.get("decision") == "approve"
     if not form.is_valid():
         return workflow_response(
-            request, closure.measure_id, "审核意见有误。", True, decision_form=form
+            request, pending.measure_id, "意见填写有误。", True, decision_form=form
         )
+    extra = {name: form.cleaned_data[name] for name in options}
     try:
-        closure.decide(
-            request.user, approve, form.cleaned_data["comment"], form.cleaned_data["recheck_on"]
-        )
+        pending.decide(request.user, approve, form.cleaned_data["comment"], **extra)
     except WorkflowError as error:
-        return workflow_response(request, closure.measure_id, str(error), True, decision_form=form)
-    return workflow_response(
-        request, closure.measure_id, "已销号办结。" if approve else "已退回重办。"
-    )
+        return workflow_response(request, pending.measure_id, str(error), True, decision_form=form)
+    return workflow_response(request, pending.measure_id, approved if approve else rejected)
 
 
 @require_POST
@@ -881,7 +870,7 @@ def download(content, filename, content_type):
 @login_required
 def measure_export(request, fmt):
     today = timezone.localdate()
-    measures = spreadsheets.export_queryset(filtered_measures(FilterForm(request.GET), today))
+    measures = filtered_measures(FilterForm(request.GET), today)  # the export adds its columns
     if fmt == "csv":
         content = spreadsheets.export_csv(measures, today=today)
         return download(

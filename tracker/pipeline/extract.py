@@ -244,7 +244,7 @@ def _measure(span: Span, year: int) -> MeasureDraft:
         end=span.end,
         topics=topics_of(span.text),
         deadline=deadline,
-        deadline_phrase=phrase,
+        deadline_text=phrase,
     )
 
 

@@ -45,6 +45,64 @@ _MAX_CONTROL_SHARE = 0.01
 _MIN_COMMON_SHARE = 0.8
 
 
+# Characters XML 1.0 forbids (every C0 control but tab, newline and carriage return, and the
+# two non-characters): a single one makes an .xlsx or .docx unreadable, so text is cleared of
+# them wherever it enters the system.
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+# Unpacked size limits for Office files, checked from the zip directory before anything is
+# inflated: a 100 KB file can unpack to gigabytes.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+MAX_MEMBER_BYTES = 30 * 1024 * 1024
+MAX_MEMBERS = 2000
+
+
+def xml_safe(text: str, replacement: str = " ") -> str:
+    """`text` with every XML-forbidden character replaced (a form feed stood for a break)."""
+    return XML_ILLEGAL.sub(replacement, text)
+
+
+def check_archive(
+    raw: bytes,
+    source: str,
+    *,
+    max_total: int = MAX_UNPACKED_BYTES,
+    max_member: int = MAX_MEMBER_BYTES,
+) -> zipfile.ZipFile:
+    """Open an Office (zip) file only if its declared sizes are within bounds.
+
+    The declared sizes come from the central directory; a member that lies about its size is
+    caught while reading it (see `read_member`). Raises ImportProblem, one line.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _problem(source, "文件已损坏，无法解压", "damaged archive") from exc
+    if len(members) > MAX_MEMBERS:
+        raise _problem(source, "压缩包内文件过多", "too many parts in the archive")
+    total = 0
+    for member in members:
+        total += member.file_size
+        if member.file_size > max_member or total > max_total:
+            label = _size_label(max_member if member.file_size > max_member else max_total)
+            raise _problem(source, f"解压后超过 {label}", f"unpacks to more than {label}")
+    return archive
+
+
+def read_member(archive: zipfile.ZipFile, name: str, source: str, limit: int) -> bytes:
+    """A member's bytes, reading at most `limit` + 1 whatever its header claims."""
+    try:
+        with archive.open(name) as handle:
+            data = handle.read(limit + 1)
+    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError) as exc:
+        raise _problem(source, "文件已损坏，无法解压", "damaged archive") from exc
+    if len(data) > limit:
+        label = _size_label(limit)
+        raise _problem(source, f"解压后超过 {label}", f"unpacks to more than {label}")
+    return data
+
+
 def _problem(source: str, chinese: str, english: str) -> ImportProblem:
     return ImportProblem(f"{source}: {chinese} / {english}")
 

@@ -34,7 +34,17 @@ class MeasureDraft:
     end: int
     topics: list[str] = field(default_factory=list)
     deadline: date | None = None
-    deadline_phrase: str = ""
+    deadline_text: str = ""  # the phrase the deadline came from: 2024年6月底前, 长期坚持
+    long_term: bool = False  # 长期坚持 / 持续推进: no date, on purpose
+    # Units as the document names them, collective ones as written (各县（市、区）政府).
+    lead_units: list[str] = field(default_factory=list)  # 牵头单位 (责任单位 when no lead)
+    co_units: list[str] = field(default_factory=list)  # 配合单位, 协办单位, 责任单位 beside a lead
+    leaders: list[str] = field(default_factory=list)  # 责任领导
+    units_text: str = ""  # the phrase, label line or table cells the units came from
+
+    @property
+    def deadline_phrase(self) -> str:  # the model's name for deadline_text
+        return self.deadline_text
 
 
 @dataclass
@@ -88,7 +98,13 @@ def section_as_dict(section: SectionDraft) -> dict:
                 "title": m.title,
                 "text": m.text,
                 "topics": m.topics,
+                "lead_units": m.lead_units,
+                "co_units": m.co_units,
+                "leaders": m.leaders,
+                "units_text": m.units_text,
                 "deadline": m.deadline.isoformat() if m.deadline else None,
+                "deadline_text": m.deadline_text,
+                "long_term": m.long_term,
             }
             for m in section.measures
         ],

@@ -202,8 +202,44 @@ def test_json_output_has_the_documented_shape():
     section = doc["sections"][1]
     assert {"title", "subtitle", "sections", "measures"} <= set(section)
     measure = next(m for s in section["sections"] for m in s["measures"])
-    assert set(measure) == {"title", "text", "topics", "deadline"}
+    assert set(measure) == {
+        "title",
+        "text",
+        "topics",
+        "lead_units",
+        "co_units",
+        "leaders",
+        "units_text",
+        "deadline",
+        "deadline_text",
+        "long_term",
+    }
     assert "[1/2]" in err  # progress stays off stdout
+
+
+def test_json_without_dry_run_imports_like_the_plain_command():
+    out, _ = run("--json", SEED_003)
+    assert json.loads(out)["documents"][0]["title"] == Document.objects.get().title
+    assert Measure.objects.count() > 0
+
+
+def test_dry_run_compares_with_the_database():
+    run(SEEDS)
+    changes = Change.objects.count()
+    out, _ = run("--dry-run", SEEDS)
+    assert "将未变化" in out and "将新建" not in out
+    assert "新建 0" in out and "试运行，未写入数据库" in out
+    assert Change.objects.count() == changes
+
+
+def test_dry_run_of_a_changed_document_counts_what_would_change(plan_file):
+    run(plan_file)
+    versions = list(Measure.objects.values_list("version", flat=True))
+    changed = SMALL_PLAN.replace("加强养老服务人才队伍建设", "加强养老服务人才队伍和志愿者队伍建设")
+    out, _ = run("--dry-run", write(plan_file, changed))
+    assert "将更新" in out and "更新 1" in out
+    assert list(Measure.objects.values_list("version", flat=True)) == versions
+    assert "志愿者" not in "".join(Measure.objects.values_list("text", flat=True))
 
 
 @pytest.mark.parametrize(

@@ -546,13 +546,67 @@ def test_document_pages(leader, measure):
     assert "<mark>一是健全低保动态管理机制。</mark>" in html
 
 
-def test_supervisor_imports_a_document_in_the_browser(supervisor):
+def test_supervisor_previews_then_imports_a_document_in_the_browser(supervisor, settings, tmp_path):
+    import re
+
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(supervisor)
     upload = SimpleUploadedFile("州民政.txt", SEED_003.read_bytes())
-    response = client_for(supervisor).post(reverse("document_upload"), {"file": upload})
+    preview = client.post(reverse("document_upload"), {"file": upload})
+    html = preview.content.decode()
+    assert preview.status_code == 200 and "确认导入" in html
+    assert "新建 22 项督办事项" in html or "新建 2" in html
+    assert not Measure.objects.exists()  # nothing is written before the confirmation
+
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', html).group(1)
+    response = client.post(reverse("document_import"), {"token": token})
     assert response.status_code == 302
     assert Measure.objects.filter(document__source="upload/州民政.txt").count() >= 22
+    # The staged file is gone: the same confirmation cannot import twice.
+    again = client.post(reverse("document_import"), {"token": token}, follow=True)
+    assert "已过期或不存在" in again.content.decode()
+
+
+def test_upload_preview_lists_the_units_it_will_create(supervisor, units, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tracker.models import Unit
+
+    settings.MEDIA_ROOT = tmp_path
+    plan = (
+        "2026年社会救助重点任务分工方案\n"
+        "1.健全低保动态管理机制。（牵头单位：社会救助司；配合单位：市财政局）\n"
+        "2.规范临时救助审批。（牵头单位：社会救助司）\n"
+    )
+    upload = SimpleUploadedFile("分工.txt", plan.encode())
+    html = client_for(supervisor).post(reverse("document_upload"), {"file": upload})
+    html = html.content.decode()
+    assert "将新建的单位" in html and "<li>市财政局</li>" in html
+    assert "<li>社会救助司</li>" not in html
+    assert not Unit.objects.filter(name="市财政局").exists()  # rolled back
+
+
+def test_a_forged_import_token_imports_nothing(supervisor, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(supervisor)
+    for token in ("../../etc", "0" * 32):
+        response = client.post(reverse("document_import"), {"token": token}, follow=True)
+        assert "已过期或不存在" in response.content.decode()
+    assert not Measure.objects.exists()
+
+
+def test_upload_of_another_file_type_is_refused_before_parsing(supervisor, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("plan.exe", SEED_003.read_bytes())
+    response = client_for(supervisor).post(
+        reverse("document_upload"), {"file": upload}, follow=True
+    )
+    assert "只能导入 .txt、.docx 或 .xlsx 文件" in response.content.decode()
+    assert not (tmp_path / "imports").exists() or not any((tmp_path / "imports").iterdir())
 
 
 def test_upload_of_a_bad_file_says_why_and_imports_nothing(supervisor):

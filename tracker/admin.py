@@ -1,5 +1,8 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from .models import (
     Attachment,
@@ -14,6 +17,7 @@ from .models import (
     Section,
     Topic,
     Unit,
+    UnitAlias,
     User,
 )
 
@@ -22,11 +26,28 @@ admin.site.site_title = "督办台账"
 admin.site.index_title = "数据管理"
 
 
+class UnitAliasInline(admin.TabularInline):
+    model = UnitAlias
+    extra = 1
+
+
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ["name", "parent", "position"]
-    list_select_related = ["parent"]
-    search_fields = ["name"]
+    list_display = ["name", "parent", "position", "created_from"]
+    list_select_related = ["parent", "created_from"]
+    list_filter = [("created_from", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "aliases__name"]
+    raw_id_fields = ["created_from"]
+    inlines = [UnitAliasInline]
+    actions = ["merge"]
+
+    @admin.action(description="合并到其他单位…")
+    def merge(self, request, queryset):
+        # The merge page moves measures with their history; it takes one unit at a time.
+        if queryset.count() != 1:
+            self.message_user(request, "请只选择一个要合并的单位。", messages.ERROR)
+            return None
+        return redirect(f"{reverse('unit_list')}?source={queryset.get().pk}")
 
 
 @admin.register(User)
@@ -94,15 +115,40 @@ class ChangeInline(admin.TabularInline):
         return False
 
 
+class MeasureAdminForm(forms.ModelForm):
+    # The version the form was opened at: a save over a newer app edit is refused.
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Measure
+        fields = Measure.SUPERVISOR_FIELDS  # the admin widens this to every field it shows
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.fields["loaded_version"].initial = self.instance.version
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk:
+            current = Measure.objects.filter(pk=self.instance.pk).values_list("version", flat=True)
+            if data.get("loaded_version") != current.first():
+                raise forms.ValidationError(
+                    "此事项在您打开后已被他人修改，本次未保存。请重新打开后再修改。"
+                )
+        return data
+
+
 @admin.register(Measure)
 class MeasureAdmin(admin.ModelAdmin):
+    form = MeasureAdminForm
     list_display = ["title", "document", "unit", "owner", "deadline", "status"]
     list_per_page = 100
     list_filter = ["status", "unit", "document", "topics"]
     list_select_related = ["document", "unit", "owner"]
     search_fields = ["title", "text"]
     raw_id_fields = ["section", "owner"]
-    filter_horizontal = ["topics", "co_units"]
+    filter_horizontal = ["topics", "joint_units", "co_units"]
     readonly_fields = ["fingerprint", "version", "created_at", "updated_at", "staff_edited_at"]
     date_hierarchy = "deadline"
     inlines = [ProgressInline, ChangeInline]
@@ -118,13 +164,25 @@ class MeasureAdmin(admin.ModelAdmin):
         other = {
             f: form.cleaned_data[f]
             for f in form.changed_data
-            if f not in Measure.SUPERVISOR_FIELDS and f != "topics"
+            if f not in Measure.SUPERVISOR_FIELDS and f not in ("topics", "loaded_version")
         }
         if other:
             Measure.objects.filter(pk=obj.pk).update(**other)
-        current = Measure.objects.get(pk=obj.pk)
         if ledger:
-            current.edit(request.user, ledger, current.version, note="后台修改")
+            try:
+                obj.edit(request.user, ledger, form.cleaned_data["loaded_version"], note="后台修改")
+            except Measure.Conflict:
+                self.message_user(request, "此事项刚被他人修改，本次未保存。", messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        # Many-to-many ledger fields went through Measure.edit in save_model.
+        if not change:
+            super().save_related(request, form, formsets, change)
+        else:
+            if "topics" in form.changed_data:
+                form.instance.topics.set(form.cleaned_data["topics"])
+            for formset in formsets:
+                self.save_formset(request, form, formset, change=change)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

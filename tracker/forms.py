@@ -72,7 +72,7 @@ class MeasureEditForm(forms.ModelForm):
             self.fields["owner"].error_messages["invalid_choice"] = (
                 "没有这个责任人，请从列表中选择。"
             )
-        for name in ("unit", "co_units"):
+        for name in ("unit", "joint_units", "co_units"):
             if name in self.fields:
                 self.fields[name].queryset = Unit.objects.all()
         if "status" in self.fields:
@@ -329,7 +329,40 @@ class SheetUploadForm(forms.Form):
 class UploadForm(forms.Form):
     # Empty files reach the importer, whose message names the file.
     file = forms.FileField(
-        label="导入新文件（.txt 或 .docx，5 MB 以内；同名文件视为该文件的新版本，人工修改不会被覆盖）",
+        label="导入新文件（.txt、.docx 或 .xlsx，5 MB 以内；同名文件视为该文件的新版本，人工修改不会被覆盖）",
         allow_empty_file=True,
-        widget=forms.ClearableFileInput(attrs={"accept": ".txt,.docx"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".txt,.docx,.xlsx"}),
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        name = Path(upload.name).name
+        # Checked before anything is stored or parsed.
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(f"{name}: 文件超过 5 MB / file larger than 5 MB")
+        if Path(name).suffix.lower() not in (".txt", ".docx", ".xlsx"):
+            raise forms.ValidationError(f"{name}: 只能导入 .txt、.docx 或 .xlsx 文件")
+        return upload
+
+
+class ImportConfirmForm(forms.Form):
+    token = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
+
+
+class UnitMergeForm(forms.Form):
+    source = forms.ModelChoiceField(
+        label="将单位",
+        queryset=Unit.objects.all(),
+        error_messages={"required": "请选择要合并的单位。"},
+    )
+    target = forms.ModelChoiceField(
+        label="合并到",
+        queryset=Unit.objects.all(),
+        error_messages={"required": "请选择合并到的单位。"},
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("source") and data.get("source") == data.get("target"):
+            raise forms.ValidationError("不能把单位合并到它自己。")
+        return data

@@ -17,11 +17,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Change, Document, Measure, Section, Topic
+from .models import Change, Document, Measure, Section, Topic, Unit
 from .pipeline import ImportProblem, ParsedDocument, parse_document
 from .pipeline.read import load
 
-SUPPORTED_SUFFIXES = {".txt", ".docx"}
+SUPPORTED_SUFFIXES = {".txt", ".docx", ".xlsx"}
 PATH_SEPARATOR = " › "
 
 
@@ -29,12 +29,14 @@ PATH_SEPARATOR = " › "
 class DocumentResult:
     source: str
     outcome: str = ""  # created | updated | unchanged | error
+    dry_run: bool = False  # counted against the database, then rolled back
     parsed: ParsedDocument | None = None
     created: int = 0
     updated: int = 0
     kept: int = 0  # staff-edited measures left as staff left them
     unchanged: int = 0
     archived: list[str] = field(default_factory=list)
+    units_created: list[str] = field(default_factory=list)
     error: str = ""
 
     @property
@@ -68,7 +70,7 @@ def collect_sources(paths: Iterable[str | Path]) -> list[tuple[str, Path | None,
                     (
                         str(path),
                         None,
-                        f"{path}: 文件夹中没有 .txt 或 .docx 文件 / no .txt or .docx files in folder",
+                        f"{path}: 文件夹中没有 .txt、.docx 或 .xlsx 文件 / no .txt, .docx or .xlsx files in folder",
                     )
                 )
             found.extend((source_name(p), p, "") for p in files)
@@ -119,10 +121,18 @@ def import_file(path: Path, *, source: str, today: date | None = None, dry_run=F
         result.outcome, result.error = "error", str(problem).replace(str(path), source)
         return result
     if dry_run:
-        result.outcome, result.created = "dry-run", result.parsed.measure_count()
+        preview(result)
     else:
         save_document(result.parsed, result)
     return result
+
+
+def preview(result: DocumentResult) -> None:
+    """What saving would do, measured by saving and rolling back: the counts are the real ones."""
+    result.dry_run = True
+    with transaction.atomic():
+        save_document(result.parsed, result)
+        transaction.set_rollback(True)
 
 
 def fingerprint(path: str, text: str) -> str:
@@ -233,8 +243,11 @@ def save_measures(document, parsed, sections, result, now) -> None:
             created.append((key, position, section, draft))
 
     topics = topic_table({t for _, _, d in drafts for t in d.topics})
+    names = {n for _, _, d in drafts for n in (*d.lead_units, *d.co_units)}
+    units, new_units = Unit.objects.resolve(names, document)
+    result.units_created = [u.name for u in new_units]
     for measure, key, position, section, draft in matched:
-        update_measure(measure, key, position, section, draft, topics, result)
+        update_measure(measure, key, position, section, draft, topics, units, result)
 
     for measure in live.values():
         measure.archive(None, note="原文中已不再出现此项")
@@ -252,11 +265,25 @@ def save_measures(document, parsed, sections, result, now) -> None:
                 source_start=draft.start,
                 source_end=draft.end,
                 deadline=draft.deadline,
-                deadline_phrase=draft.deadline_phrase[:50],
+                deadline_phrase=draft.deadline_text[:50],
+                long_term=draft.long_term,
+                units_text=draft.units_text[:500],
+                unit=lead[0] if (lead := draft_units(draft, units)[0]) else None,
+                # Pace (黄灯) runs from assignment; a document that names the unit assigns it.
+                assigned_at=now if draft.lead_units else None,
             )
             for key, position, section, draft in created
         ]
     )
+    for relation in ("joint_units", "co_units"):
+        through = getattr(Measure, relation).through
+        through.objects.bulk_create(
+            [
+                through(measure_id=measure.pk, unit_id=unit.pk)
+                for measure, (_, _, _, draft) in zip(new_measures, created, strict=True)
+                for unit in draft_relations(draft, units)[relation]
+            ]
+        )
     Through = Measure.topics.through
     Through.objects.bulk_create(
         [
@@ -280,7 +307,19 @@ def save_measures(document, parsed, sections, result, now) -> None:
     result.created += len(new_measures)
 
 
-def update_measure(measure, key, position, section, draft, topics, result):
+def draft_units(draft, units):
+    """(lead units in order, co-units) as Unit rows, each unit once, leads first."""
+    lead = list(dict.fromkeys(units[n] for n in draft.lead_units if n in units))
+    co = [u for u in dict.fromkeys(units[n] for n in draft.co_units if n in units) if u not in lead]
+    return lead, co
+
+
+def draft_relations(draft, units):
+    lead, co = draft_units(draft, units)
+    return {"joint_units": lead[1:], "co_units": co}
+
+
+def update_measure(measure, key, position, section, draft, topics, units, result):
     """Provenance always follows the source; the ledger fields only while nobody edited them."""
     provenance = {
         "fingerprint": key,
@@ -289,11 +328,15 @@ def update_measure(measure, key, position, section, draft, topics, result):
         "position": position,
         "source_start": draft.start,
         "source_end": draft.end,
+        "units_text": draft.units_text[:500],
     }
+    lead, _co = draft_units(draft, units)
     ledger = {
         "title": draft.title[:100],
         "deadline": draft.deadline,
-        "deadline_phrase": draft.deadline_phrase[:50],
+        "deadline_phrase": draft.deadline_text[:50],
+        "long_term": draft.long_term,
+        "unit": lead[0] if lead else None,
     }
     fields = dict(provenance)
     if measure.staff_edited_at is None:
@@ -317,9 +360,16 @@ def update_measure(measure, key, position, section, draft, topics, result):
         if {t.pk for t in measure.topics.all()} != wanted:
             measure.topics.set(wanted)
             changed.append("topics")
+        for relation, wanted_units in draft_relations(draft, units).items():
+            related = getattr(measure, relation)
+            if set(related.all()) != set(wanted_units):
+                related.set(wanted_units)
+                changed.append(relation)
+    # Offsets move whenever text above the measure changes: that is no news to a reader.
+    noticed = set(changed) - {"source_start", "source_end"}
     if measure.staff_edited_at is not None:
         result.kept += 1
-    elif changed:
+    elif noticed:
         result.updated += 1
     else:
         result.unchanged += 1

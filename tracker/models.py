@@ -15,6 +15,39 @@ class NameManager(models.Manager):
         return self.get(name=name)
 
 
+def unit_key(name: str) -> str:
+    """How unit names are compared: documents mix full- and half-width brackets and spaces."""
+    return "".join(name.split()).replace("(", "（").replace(")", "）")
+
+
+class UnitQuerySet(models.QuerySet):
+    def get_by_natural_key(self, name):
+        return self.get(name=name)
+
+    def resolve(self, names, document=None):
+        """Map unit names as documents write them to Unit rows, by name or alias.
+
+        Unknown names become new units, remembered as created by `document`, so a supervisor
+        can review them and merge each into an existing unit. Returns ({name: Unit}, [new]).
+        """
+        wanted = {unit_key(n): n for n in names if n.strip()}
+        if not wanted:
+            return {}, []
+        found = {unit_key(u.name): u for u in self.all()}
+        for alias in UnitAlias.objects.select_related("unit"):
+            found.setdefault(unit_key(alias.name), alias.unit)
+        created = []
+        for key, name in sorted(wanted.items()):
+            if key not in found:
+                unit, made = self.get_or_create(
+                    name=name.strip()[:100], defaults={"created_from": document}
+                )
+                found[key] = unit
+                if made:
+                    created.append(unit)
+        return {n: found[unit_key(n)] for n in names if n.strip()}, created
+
+
 class Unit(models.Model):
     """An office unit (司局/处室). Units form a small tree: a bureau and its divisions."""
 
@@ -28,8 +61,17 @@ class Unit(models.Model):
         related_name="children",
     )
     position = models.PositiveIntegerField("排序", default=0)
+    # Units the importer met for the first time: listed on that document's page for review.
+    created_from = models.ForeignKey(
+        "Document",
+        verbose_name="由此文件导入时新建",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_units",
+    )
 
-    objects = NameManager()
+    objects = UnitQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "name"]
@@ -41,6 +83,46 @@ class Unit(models.Model):
 
     def natural_key(self):
         return (self.name,)
+
+    def merge_into(self, target, user):
+        """Move everything of this unit to `target`, keep its name as an alias, then delete it.
+
+        Nothing is lost: every measure that named this unit names the target instead, with a
+        history line; people, sub-units and aliases move too.
+        """
+        if target.pk == self.pk:
+            raise WorkflowError("不能把单位合并到它自己。")
+        with transaction.atomic():
+            source = Unit.objects.select_for_update().get(pk=self.pk)
+            note = f"单位合并：{source.name} → {target.name}"
+            named = Measure.objects.filter(
+                Q(unit=source) | Q(joint_units=source) | Q(co_units=source)
+            ).values("pk")
+            # PostgreSQL refuses FOR UPDATE with DISTINCT: lock by id instead.
+            for measure in Measure.objects.filter(pk__in=named).select_for_update():
+                measure.replace_unit(source, target, user, note)
+            User.objects.filter(unit=source).update(unit=target)
+            Unit.objects.filter(parent=source).update(parent=target)
+            UnitAlias.objects.filter(unit=source).update(unit=target)
+            UnitAlias.objects.get_or_create(name=source.name, defaults={"unit": target})
+            source.delete()
+
+
+class UnitAlias(models.Model):
+    """Another name documents use for a unit: 民政局 for 市民政局."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name="单位", on_delete=models.CASCADE, related_name="aliases"
+    )
+    name = models.CharField("别名", max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "单位别名"
+        verbose_name_plural = "单位别名"
+
+    def __str__(self):
+        return f"{self.name} = {self.unit}"
 
 
 class User(AbstractUser):
@@ -85,7 +167,7 @@ class User(AbstractUser):
 
     def is_responsible_for(self, measure):
         return measure.owner_id == self.pk or (
-            self.unit_id is not None and measure.unit_id == self.unit_id
+            self.unit_id is not None and self.unit_id in measure.lead_unit_ids
         )
 
     def editable_fields(self, measure):
@@ -255,10 +337,21 @@ class MeasureQuerySet(models.QuerySet):
     def for_ledger(self):
         """Everything a ledger row shows, in one query."""
         latest = latest_progress()
-        return self.select_related("document", "section", "unit", "owner").annotate(
-            latest_progress=Subquery(latest.values("progress")[:1]),
-            latest_progress_at=Subquery(latest.values("created_at")[:1]),
-            latest_percent=Subquery(latest.filter(percent__isnull=False).values("percent")[:1]),
+        return (
+            self.select_related("document", "section", "unit", "owner")
+            .prefetch_related("joint_units")
+            .annotate(
+                latest_progress=Subquery(latest.values("progress")[:1]),
+                latest_progress_at=Subquery(latest.values("created_at")[:1]),
+                latest_percent=Subquery(latest.filter(percent__isnull=False).values("percent")[:1]),
+            )
+        )
+
+    def for_unit(self, unit):
+        """Measures a unit leads, alone or jointly."""
+        return self.filter(
+            Q(unit=unit)
+            | Q(pk__in=Measure.joint_units.through.objects.filter(unit=unit).values("measure_id"))
         )
 
     def light_inputs(self):
@@ -303,6 +396,7 @@ class Measure(models.Model):
         "status",
         "owner",
         "unit",
+        "joint_units",
         "co_units",
         "deadline",
         "report_cadence",
@@ -352,11 +446,19 @@ class Measure(models.Model):
         on_delete=models.SET_NULL,
         related_name="lead_measures",
     )
+    # A task may name several lead units; the first is `unit`, the one the ledger ranks.
+    joint_units = models.ManyToManyField(
+        Unit, verbose_name="共同牵头单位", blank=True, related_name="joint_measures"
+    )
     co_units = models.ManyToManyField(
         Unit, verbose_name="配合单位", blank=True, related_name="co_measures"
     )
+    units_text = models.CharField("原文单位", max_length=500, blank=True)
     deadline = models.DateField("完成时限", null=True, blank=True)
     deadline_phrase = models.CharField("原文时限", max_length=50, blank=True)
+    long_term = models.BooleanField(
+        "长期任务", default=False, help_text="原文为长期坚持、持续推进。"
+    )
     original_deadline = models.DateField(
         "原定时限", null=True, blank=True, help_text="首次批准延期前的完成时限。"
     )
@@ -423,6 +525,15 @@ class Measure(models.Model):
 
     natural_key.dependencies = ["tracker.document", "tracker.section"]
 
+    @cached_property
+    def lead_unit_ids(self):
+        return {self.unit_id, *(u.pk for u in self.joint_units.all())} - {None}
+
+    @property
+    def lead_units_display(self):
+        units = [self.unit, *self.joint_units.all()] if self.unit_id else []
+        return "、".join(u.name for u in units)
+
     @property
     def is_closed(self):
         return self.status in self.CLOSED_STATUSES
@@ -437,7 +548,7 @@ class Measure(models.Model):
     def display_value(field, value):
         if field == "status":
             return Measure.Status(value).label if value else ""
-        if field == "co_units":
+        if field in ("co_units", "joint_units"):
             return "、".join(sorted(u.name for u in value))
         if hasattr(value, "isoformat"):
             return value.isoformat()
@@ -457,10 +568,11 @@ class Measure(models.Model):
             now = timezone.now()
             history = []
             for field, new in changes.items():
-                if field == "co_units":
-                    old = set(current.co_units.all())
+                if field in ("co_units", "joint_units"):
+                    related = getattr(current, field)
+                    old = set(related.all())
                     if old != set(new):
-                        current.co_units.set(new)
+                        related.set(new)
                         history.append((field, old, new))
                     continue
                 old = getattr(current, field)
@@ -514,6 +626,33 @@ class Measure(models.Model):
 
     def locked(self):
         return Measure.objects.select_for_update().get(pk=self.pk)
+
+    def replace_unit(self, old, new, user, note):
+        """Name `new` wherever this measure names `old` (a unit merge); the caller locks.
+
+        A unit is named once: as lead before joint lead before co-unit."""
+        before = self._unit_summary()
+        joint = [u for u in self.joint_units.all() if u.pk != old.pk]
+        co = [u for u in self.co_units.all() if u.pk != old.pk]
+        if self.unit_id == old.pk:
+            self.unit = new
+        elif len(joint) < self.joint_units.count():
+            joint.append(new)
+        elif len(co) < self.co_units.count():
+            co.append(new)
+        joint = [u for u in dict.fromkeys(joint) if u.pk != self.unit_id]
+        self.joint_units.set(joint)
+        lead = {self.unit_id, *(u.pk for u in joint)}
+        self.co_units.set([u for u in dict.fromkeys(co) if u.pk not in lead])
+        self.__dict__.pop("lead_unit_ids", None)
+        self.record(user, "unit", "；".join(before), "；".join(self._unit_summary()), note)
+
+    @property
+    def co_units_display(self):
+        return "、".join(u.name for u in self.co_units.all())
+
+    def _unit_summary(self):
+        return self.lead_units_display, self.co_units_display
 
     def request_extension(self, user, deadline, reason, today):
         with transaction.atomic():

@@ -41,6 +41,9 @@ urlpatterns = [
     path("overdue/", views.overdue, name="overdue"),
     path("documents/", views.document_list, name="document_list"),
     path("documents/upload/", views.document_upload, name="document_upload"),
+    path("documents/import/", views.document_import, name="document_import"),
     path("documents/<int:pk>/", views.document_detail, name="document_detail"),
+    path("units/", views.unit_list, name="unit_list"),
+    path("units/merge/", views.unit_merge, name="unit_merge"),
     path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,6 @@
-import tempfile
+import secrets
+import shutil
+import time
 from collections import Counter
 from functools import wraps
 from pathlib import Path
@@ -27,10 +29,12 @@ from .forms import (
     DecisionForm,
     ExtensionForm,
     FilterForm,
+    ImportConfirmForm,
     MeasureEditForm,
     ProgressForm,
     ReminderForm,
     SheetUploadForm,
+    UnitMergeForm,
     UploadForm,
 )
 from .importing import import_file
@@ -97,9 +101,11 @@ def filtered_measures(form, today):
     data = form.cleaned_data
     if q := data.get("q", "").strip():
         measures = measures.filter(Q(title__icontains=q) | Q(text__icontains=q))
-    for name in ("status", "unit", "owner", "document"):
+    for name in ("status", "owner", "document"):
         if data.get(name):
             measures = measures.filter(**{name: data[name]})
+    if data.get("unit"):
+        measures = measures.for_unit(data["unit"])
     if data.get("topic"):
         measures = measures.filter(topics=data["topic"])
     if data.get("due") == "overdue":
@@ -607,7 +613,12 @@ def document_list(request):
 @login_required
 def document_detail(request, pk):
     document = get_object_or_404(Document, pk=pk)
-    measures = list(document.measures.active().order_by("source_start"))
+    measures = list(
+        document.measures.active()
+        .select_related("unit")
+        .prefetch_related("joint_units", "co_units")
+        .order_by("source_start")
+    )
     counts = Counter(r["kind"] for r in document.repairs)
     return render(
         request,
@@ -617,6 +628,7 @@ def document_detail(request, pk):
             "segments": highlight_segments(document.clean_text, measures),
             "sections": document.sections.filter(archived_at__isnull=True),
             "measures": measures,
+            "created_units": document.created_units.all(),
             "repair_counts": [(REPAIR_LABELS.get(k, k), n) for k, n in counts.most_common()],
             "notable_repairs": [
                 {**r, "label": REPAIR_LABELS.get(r["kind"], r["kind"])}
@@ -638,6 +650,7 @@ REPAIR_LABELS = {
     "space": "多余空格",
     "paragraph": "分段",
     "doubled": "重复词",
+    "unit_split": "单位拆分",
 }
 # Hundreds of these per document: counted, not listed one by one.
 ROUTINE_REPAIRS = {"pinyin", "t2s", "space"}
@@ -658,33 +671,127 @@ def highlight_segments(text, measures):
     return segments
 
 
+def staged_folder(token):
+    return Path(settings.MEDIA_ROOT) / "imports" / token
+
+
+def stage_upload(upload):
+    """Keep an upload until the supervisor confirms it; stale ones (a day old) are dropped."""
+    root = Path(settings.MEDIA_ROOT) / "imports"
+    root.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - 24 * 3600
+    for old in root.iterdir():
+        if old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+    token = secrets.token_hex(16)
+    folder = staged_folder(token)
+    folder.mkdir()
+    path = folder / Path(upload.name).name
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return token, path
+
+
+def staged_file(token):
+    folder = staged_folder(token)
+    files = list(folder.iterdir()) if folder.is_dir() else []
+    return files[0] if len(files) == 1 else None
+
+
 @require_POST
 @login_required
 @supervisor_required
 def document_upload(request):
+    """Parse the upload and show what importing it would do; nothing is written yet."""
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "请选择要导入的文件。")
+        for errors in form.errors.values():
+            messages.error(request, "；".join(errors))
         return redirect("document_list")
     upload = form.cleaned_data["file"]
-    name = Path(upload.name).name
-    if upload.size > settings.IMPORT_MAX_BYTES:
-        messages.error(request, f"{name}: 文件超过 5 MB / file larger than 5 MB")
+    token, path = stage_upload(upload)
+    result = import_file(path, source=f"upload/{path.name}", dry_run=True)
+    if result.outcome == "error":
+        shutil.rmtree(staged_folder(token), ignore_errors=True)
+        messages.error(request, result.error)
         return redirect("document_list")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        result = import_file(path, source=f"upload/{name}")
+    return render(
+        request,
+        "tracker/document_preview.html",
+        {
+            "result": result,
+            "outline": result.parsed.outline,
+            "sections": [
+                (titles, section)
+                for top in result.parsed.outline.sections
+                for titles, section in top.walk()
+            ],
+            "confirm_form": ImportConfirmForm(initial={"token": token}),
+        },
+    )
+
+
+@require_POST
+@login_required
+@supervisor_required
+def document_import(request):
+    form = ImportConfirmForm(request.POST)
+    path = staged_file(form.cleaned_data["token"]) if form.is_valid() else None
+    if path is None:
+        messages.error(request, "导入预览已过期或不存在，请重新上传文件。")
+        return redirect("document_list")
+    try:
+        result = import_file(path, source=f"upload/{path.name}")
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
     if result.outcome == "error":
         messages.error(request, result.error)
         return redirect("document_list")
     document = Document.objects.get(source=result.parsed.source)
-    messages.success(
-        request, f"已导入《{document.title}》：{result.measures} 项（新建 {result.created}）。"
-    )
+    summary = f"已导入《{document.title}》：{result.measures} 项（新建 {result.created}）"
+    if result.units_created:
+        summary += f"，新建单位 {len(result.units_created)} 个：{'、'.join(result.units_created)}"
+    messages.success(request, summary + "。")
     return redirect("document_detail", pk=document.pk)
+
+
+# Units ---------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@supervisor_required
+def unit_list(request):
+    units = Unit.objects.select_related("created_from").annotate(
+        lead_count=Count("lead_measures", filter=Q(lead_measures__archived_at__isnull=True)),
+    )
+    return render(
+        request,
+        "tracker/unit_list.html",
+        {"units": units, "merge_form": UnitMergeForm(initial=request.GET.dict() or None)},
+    )
+
+
+@require_POST
+@login_required
+@supervisor_required
+def unit_merge(request):
+    form = UnitMergeForm(request.POST)
+    if form.is_valid():
+        source, target = form.cleaned_data["source"], form.cleaned_data["target"]
+        try:
+            source.merge_into(target, request.user)
+        except WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, f"已将“{source.name}”合并到“{target.name}”，原名称已作为别名保留。"
+            )
+    else:
+        for errors in form.errors.values():
+            messages.error(request, "；".join(errors))
+    return redirect("unit_list")
 
 
 # The 督办 workflow ---------------------------------------------------------------------

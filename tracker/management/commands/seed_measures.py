@@ -9,7 +9,6 @@ OUTCOMES = {
     "created": "新建",
     "updated": "更新",
     "unchanged": "未变化",
-    "dry-run": "试运行",
     "error": "失败",
 }
 
@@ -20,9 +19,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="*", default=["seeds"], help="files or folders")
         parser.add_argument(
-            "--dry-run", action="store_true", help="write nothing; print the ledger it would create"
+            "--dry-run",
+            action="store_true",
+            help="write nothing; print the ledger and what an import would change",
         )
-        parser.add_argument("--json", action="store_true", help="print machine-readable output")
+        # --json is an output format only: it imports like the plain command unless --dry-run.
+        parser.add_argument(
+            "--json", action="store_true", help="print the ledger as JSON (still imports)"
+        )
 
     def handle(self, *, paths, dry_run, json: bool, **options):
         # With --json, stdout carries only the JSON document; progress goes to stderr.
@@ -40,7 +44,8 @@ class Command(BaseCommand):
             f"完成 / done: {len(run.documents)} 个文件, 新建 {run.total('created')}, "
             f"更新 {run.total('updated')}, 保留人工修改 {run.total('kept')}, "
             f"未变化 {run.total('unchanged')}, 归档 {sum(len(d.archived) for d in run.documents)}, "
-            f"失败 {len(run.errors)}"
+            f"新建单位 {sum(len(d.units_created) for d in run.documents)}, 失败 {len(run.errors)}"
+            + ("（试运行，未写入数据库）" if dry_run else "")
         )
         if run.errors:
             raise CommandError(
@@ -51,14 +56,19 @@ class Command(BaseCommand):
 def progress_line(index, total, result):
     if result.outcome == "error":
         return f"[{index}/{total}] {result.error}"
+    would = "将" if result.dry_run else ""
     line = (
-        f"[{index}/{total}] {result.source}: {OUTCOMES[result.outcome]} "
+        f"[{index}/{total}] {result.source}: {would}{OUTCOMES[result.outcome]} "
         f"{result.parsed.outline.title} · {result.measures} 项"
     )
+    if result.outcome == "updated":
+        line += f"（新建 {result.created}，更新 {result.updated}，未变化 {result.unchanged}）"
     if result.kept:
         line += f"（保留人工修改 {result.kept} 项）"
     for title in result.archived:
-        line += f"\n    归档 / archived: {title}"
+        line += f"\n    {would}归档 / archived: {title}"
+    if result.units_created:
+        line += f"\n    {would}新建单位 / new units: {'、'.join(result.units_created)}"
     return line
 
 
@@ -68,6 +78,19 @@ def dump_json(run):
         "errors": [{"source": r.source, "error": r.error} for r in run.errors],
     }
     return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def ledger_fields(measure):
+    parts = []
+    if measure.lead_units:
+        parts.append(f"牵头 {'、'.join(measure.lead_units)}")
+    if measure.co_units:
+        parts.append(f"配合 {'、'.join(measure.co_units)}")
+    if measure.deadline:
+        parts.append(f"时限 {measure.deadline:%Y-%m-%d}")
+    elif measure.long_term:
+        parts.append("长期")
+    return f" ｜ {'；'.join(parts)}" if parts else ""
 
 
 def ledger_text(parsed):
@@ -81,8 +104,7 @@ def ledger_text(parsed):
             )
             for number, measure in enumerate(section.measures, start=1):
                 extra = f" [{'、'.join(measure.topics)}]" if measure.topics else ""
-                due = f" 时限 {measure.deadline:%Y-%m-%d}" if measure.deadline else ""
-                lines.append(f"{depth}  {number}. {measure.title}{extra}{due}")
+                lines.append(f"{depth}  {number}. {measure.title}{extra}{ledger_fields(measure)}")
     for repair in parsed.repairs:
         if repair.kind in {"mojibake", "lost_char"}:
             flag = "（推测）" if repair.guess else ""

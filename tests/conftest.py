@@ -2,6 +2,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SEED_000 = SEEDS / "000_90dd44bec823a6a6.txt"
@@ -36,6 +37,14 @@ def plan_file(tmp_path):
 
 
 # Small explicit ledger for the web tests -------------------------------------------------
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture

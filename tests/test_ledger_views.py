@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from tracker.models import Change, Measure
 
-from .test_views import client_for
+from .conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -128,11 +128,18 @@ def test_monthly_report_page_and_excel(leader, measure, freeze_today):
     assert "通报" in load_workbook(BytesIO(xlsx.content)).active.cell(1, 1).value
 
 
-@pytest.mark.parametrize("month", ["2026-13", "next", "2030-01"])
-def test_bad_or_future_month_is_a_clear_error(leader, month, freeze_today):
+@pytest.mark.parametrize(
+    ("month", "message"),
+    [
+        ("2026-13", "月份应为 1–12，收到 13。"),
+        ("next", "月份格式应为 YYYY-MM，例如 2026-11。"),
+        ("2030-01", "2030年1月尚未到来，不能生成通报。"),
+    ],
+)
+def test_bad_or_future_month_is_a_clear_error(leader, month, message, freeze_today):
     response = client_for(leader).get(reverse("report_monthly"), {"month": month})
     assert response.status_code == 400
-    assert "月" in response.content.decode()
+    assert message in response.content.decode()
 
 
 def test_monthly_report_defaults_to_this_month(leader, freeze_today):

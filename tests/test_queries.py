@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tracker.models import Measure, ProgressUpdate
 
-from .test_views import client_for
+from .conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,7 @@ def test_list_pages_make_the_same_queries_for_20_and_2000_measures(
     client = client_for(staff if name == "my_measures" else supervisor)
     url = reverse(name)
     grow(document, units, staff, 20)
+    client.get(url)  # the session's first write of the day is not the page's cost
     small = count_queries(client, url)
     grow(document, units, staff, 2000)
     large = count_queries(client, url)
@@ -61,6 +62,7 @@ def test_list_pages_make_the_same_queries_for_20_and_2000_measures(
 def test_ledger_query_budget(django_assert_max_num_queries, supervisor, staff, document, units):
     grow(document, units, staff, 300)
     client = client_for(supervisor)
+    client.get(reverse("measure_list"))  # the session's first write is not the page's cost
     with django_assert_max_num_queries(14):
         client.get(
             reverse("measure_list"), {"unit": units["aid"].pk, "q": "事项", "sort": "deadline"}

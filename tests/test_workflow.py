@@ -16,8 +16,7 @@ from tracker.models import (
     WorkflowError,
 )
 
-from .conftest import TODAY
-from .test_views import HTMX, client_for
+from .conftest import HTMX, TODAY, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -171,11 +170,11 @@ def test_supervisor_signs_off_with_a_recheck_date(staff, supervisor, measure):
 
 def test_supervisor_sends_it_back_with_a_reason(staff, supervisor, measure):
     closure = measure.request_closure(staff, "完成")
-    response = post(supervisor, "closure_decide", closure.pk, {"decision": "return", "comment": ""})
+    response = post(supervisor, "closure_decide", closure.pk, {"decision": "reject", "comment": ""})
     assert "退回重办须写明理由" in response.content.decode()
     closure.refresh_from_db()
     assert closure.status == "pending"
-    post(supervisor, "closure_decide", closure.pk, {"decision": "return", "comment": "缺少佐证"})
+    post(supervisor, "closure_decide", closure.pk, {"decision": "reject", "comment": "缺少佐证"})
     measure.refresh_from_db()
     closure.refresh_from_db()
     assert measure.status == Measure.Status.IN_PROGRESS

@@ -31,6 +31,13 @@ class UnitAliasInline(admin.TabularInline):
     extra = 1
 
 
+@admin.register(UnitAlias)
+class UnitAliasAdmin(admin.ModelAdmin):
+    list_display = ["name", "unit"]
+    list_select_related = ["unit"]
+    search_fields = ["name", "unit__name"]
+
+
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
     list_display = ["name", "parent", "position", "created_from"]
@@ -125,8 +132,8 @@ class MeasureAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk and not self.is_bound:
-            self.fields["loaded_version"].initial = self.instance.version
+        if self.instance.pk:
+            self.initial.setdefault("loaded_version", self.instance.version)
 
     def clean(self):
         data = super().clean()

@@ -9,6 +9,40 @@ from django.utils.safestring import mark_safe
 
 from .lights import Light
 from .models import Attachment, Document, Measure, ProgressUpdate, Topic, Unit, User
+from .pipeline.read import xml_safe
+
+
+class CleanTextMixin:
+    """Characters XML forbids (\x0b, \x01…) never enter the database: one would break every
+    Excel export that later carries the text."""
+
+    def _clean_fields(self):
+        super()._clean_fields()
+        for name, value in self.cleaned_data.items():
+            if isinstance(value, str):
+                self.cleaned_data[name] = xml_safe(value)
+
+
+def small_ids(values):
+    """Ids as the database can hold them; anything else is not a choice (never a 500)."""
+    values = values if isinstance(values, list | tuple) else [values]
+    return all(str(v).isdigit() and int(v) < 2**31 for v in values if v not in ("", None))
+
+
+class BoundedModelChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        if not small_ids(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        if not small_ids(list(value)):
+            raise forms.ValidationError("选择的单位无效。", code="invalid_choice")
+        return super()._check_values(value)
 
 
 class DateInput(forms.DateInput):
@@ -36,7 +70,7 @@ class QuickSelect(forms.Select):
         return format_html("<select{}>{}</select>", flatatt(final), options)
 
 
-class UserChoiceField(forms.ModelChoiceField):
+class UserChoiceField(BoundedModelChoiceField):
     def label_from_instance(self, user):
         return f"{user}（{user.unit}）" if user.unit_id else str(user)
 
@@ -45,7 +79,7 @@ def active_users():
     return User.objects.filter(is_active=True).select_related("unit").order_by("unit", "username")
 
 
-class MeasureEditForm(forms.ModelForm):
+class MeasureEditForm(CleanTextMixin, forms.ModelForm):
     """Edits only the fields the person may change and actually submitted.
 
     The inline status select posts `status` alone; the edit row posts four fields; the
@@ -57,7 +91,12 @@ class MeasureEditForm(forms.ModelForm):
     class Meta:
         model = Measure
         fields = Measure.SUPERVISOR_FIELDS
-        field_classes = {"owner": UserChoiceField}
+        field_classes = {
+            "owner": UserChoiceField,
+            "unit": BoundedModelChoiceField,
+            "joint_units": BoundedModelMultipleChoiceField,
+            "co_units": BoundedModelMultipleChoiceField,
+        }
         widgets = {"deadline": DateInput(), "recheck_on": DateInput()}
         error_messages = {"title": {"max_length": "任务名称最多 %(limit_value)d 个字。"}}
 
@@ -102,7 +141,7 @@ class MeasureEditForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.fields if name != "version"}
 
 
-class ProgressForm(forms.ModelForm):
+class ProgressForm(CleanTextMixin, forms.ModelForm):
     progress = forms.CharField(
         label="进展情况", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -121,24 +160,49 @@ class ProgressForm(forms.ModelForm):
         fields = ["progress", "problems", "next_steps", "percent"]
 
 
+class RowVersionsField(forms.Field):
+    """Ticked rows as "id:version": each row carries the version its page showed."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": "请先勾选要批量处理的事项。",
+        "invalid": "勾选的事项无效，请刷新页面后重试。",
+    }
+
+    def to_python(self, value):
+        if not value:
+            return []
+        pairs = {}
+        for token in value if isinstance(value, list | tuple) else [value]:
+            pk, _, version = str(token).partition(":")
+            if not small_ids([pk, version]) or not version:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            pairs[int(pk)] = int(version)
+        found = Measure.objects.active().in_bulk(pairs)
+        if len(found) != len(pairs):
+            raise forms.ValidationError("部分勾选的事项已不存在，请刷新页面后重试。")
+        return [(found[pk], version) for pk, version in pairs.items()]
+
+
 class BulkForm(forms.Form):
-    ids = forms.ModelMultipleChoiceField(
-        queryset=Measure.objects.active(),
-        error_messages={"required": "请先勾选要批量处理的事项。"},
-    )
+    ids = RowVersionsField(label="勾选")
     owner = UserChoiceField(
         widget=QuickSelect, label="责任人", queryset=User.objects.none(), required=False
     )
-    unit = forms.ModelChoiceField(
+    unit = BoundedModelChoiceField(
         widget=QuickSelect, label="牵头单位", queryset=Unit.objects.all(), required=False
     )
     deadline = forms.DateField(label="完成时限", required=False, widget=DateInput())
-    # 待审核 is reached only by asking for sign-off, never set in bulk.
+    # 待审核 is reached only by asking for sign-off, 已办结 by sign-off or 直接销号 with a note.
     status = forms.ChoiceField(
         widget=QuickSelect,
         label="状态",
         choices=[("", "（不改）")]
-        + [c for c in Measure.Status.choices if c[0] != Measure.Status.PENDING_REVIEW],
+        + [
+            c
+            for c in Measure.Status.choices
+            if c[0] not in (Measure.Status.PENDING_REVIEW, Measure.Status.DONE)
+        ],
         required=False,
     )
 
@@ -179,7 +243,7 @@ class FilterForm(forms.Form):
         choices=[("", "全部"), *Measure.Status.choices],
         required=False,
     )
-    unit = forms.ModelChoiceField(
+    unit = BoundedModelChoiceField(
         widget=QuickSelect,
         label="牵头单位",
         queryset=Unit.objects.all(),
@@ -193,14 +257,14 @@ class FilterForm(forms.Form):
         required=False,
         empty_label="全部",
     )
-    topic = forms.ModelChoiceField(
+    topic = BoundedModelChoiceField(
         widget=QuickSelect,
         label="领域",
         queryset=Topic.objects.all(),
         required=False,
         empty_label="全部",
     )
-    document = forms.ModelChoiceField(
+    document = BoundedModelChoiceField(
         widget=QuickSelect,
         label="来源文件",
         queryset=Document.objects.all(),
@@ -220,7 +284,7 @@ class FilterForm(forms.Form):
             field.error_messages["invalid_choice"] = "无效的筛选条件，已忽略。"
 
 
-class WorkflowForm(forms.Form):
+class WorkflowForm(CleanTextMixin, forms.Form):
     """Workflow forms share the detail page with the edit form: keep their ids apart."""
 
     def __init__(self, *args, **kwargs):
@@ -243,6 +307,12 @@ class ExtensionForm(WorkflowForm):
 
 
 class DecisionForm(WorkflowForm):
+    # Required: a missing or unknown decision is an error, never a default.
+    decision = forms.ChoiceField(
+        choices=[("approve", "批准"), ("reject", "驳回")],
+        widget=forms.HiddenInput,
+        error_messages={"required": "请选择批准或驳回。", "invalid_choice": "无效的审批决定。"},
+    )
     comment = forms.CharField(
         label="意见", max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -251,6 +321,28 @@ class DecisionForm(WorkflowForm):
         required=False,
         widget=DateInput(),
         error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
+    )
+
+
+class RecheckForm(WorkflowForm):
+    decision = forms.ChoiceField(
+        choices=[("confirm", "确认办结"), ("reopen", "重新打开")],
+        widget=forms.HiddenInput,
+        error_messages={"required": "请选择确认办结或重新打开。", "invalid_choice": "无效的决定。"},
+    )
+    comment = forms.CharField(
+        label="说明", max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CloseForm(WorkflowForm):
+    """直接销号: a supervisor closes without a sign-off request, and says why."""
+
+    note = forms.CharField(
+        label="销号说明",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "直接销号须填写说明。"},
     )
 
 
@@ -310,7 +402,7 @@ class ClosureForm(WorkflowForm):
     files = EvidenceField(label="佐证材料（pdf、docx、xlsx、jpg、png）", required=False)
 
 
-class ReminderForm(forms.Form):
+class ReminderForm(CleanTextMixin, forms.Form):
     note = forms.CharField(label="附言", max_length=500, required=False)
 
 

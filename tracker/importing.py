@@ -292,7 +292,7 @@ def save_measures(document, parsed, sections, result, now) -> None:
             for name in draft.topics
         ]
     )
-    Change.objects.bulk_create(
+    Change.objects.write(
         [
             Change(
                 measure=measure,
@@ -344,13 +344,7 @@ def update_measure(measure, key, position, section, draft, topics, units, result
     changed = [name for name, value in fields.items() if getattr(measure, name) != value]
     for name in changed:
         if name in ledger or name == "text":
-            Change.objects.create(
-                measure=measure,
-                field=name,
-                old=str(getattr(measure, name) or ""),
-                new=str(fields[name] or ""),
-                note="随原文更新",
-            )
+            measure.log(None, name, getattr(measure, name), fields[name], "随原文更新")
         setattr(measure, name, fields[name])
     if changed:
         measure.version += 1  # an open edit form must notice the importer's change

@@ -57,6 +57,15 @@ def as_date(value):
     return value
 
 
+# Every reporting cycle there is: the day a report is due, per cadence.
+CYCLE_DAYS = {"weekly": range(1, 8), "monthly": range(1, 29), "quarterly": range(1, 29)}
+
+
+def is_due_soon(deadline, today, soon_days):
+    """Due soon: the deadline is today or within `soon_days` days (models.due_soon_q in SQL)."""
+    return deadline is not None and 0 <= (deadline - today).days <= soon_days
+
+
 def clamp_day(year, month, day):
     return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
@@ -132,7 +141,7 @@ def light(
         assigned_at, deadline, percent, today, thresholds.pace_gap
     ):
         return Light.YELLOW
-    if deadline is not None and (deadline - today).days <= thresholds.soon_days:
+    if is_due_soon(deadline, today, thresholds.soon_days):
         return Light.BLUE
     return Light.GREEN
 

@@ -1,6 +1,7 @@
 import uuid
-from datetime import timedelta
-from functools import cached_property
+from datetime import datetime, time, timedelta
+from functools import cached_property, reduce
+from operator import or_
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -8,6 +9,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
+
+from . import lights
 
 
 class NameManager(models.Manager):
@@ -178,6 +181,13 @@ class User(AbstractUser):
             return Measure.STAFF_FIELDS
         return ()
 
+    def can_see_workflow(self, measure):
+        """Evidence and requests: supervisors, leaders, the owner and the measure's units."""
+        if self.is_supervisor or self.is_leader or measure.owner_id == self.pk:
+            return True
+        units = measure.lead_unit_ids | {u.pk for u in measure.co_units.all()}
+        return self.unit_id is not None and self.unit_id in units
+
     def can_report_progress(self, measure):
         return "status" in self.editable_fields(measure)
 
@@ -186,7 +196,9 @@ class User(AbstractUser):
         if "status" not in self.editable_fields(measure):
             return ()
         if self.is_supervisor:
-            return tuple(s for s in Measure.Status if s != Measure.Status.PENDING_REVIEW)
+            # 已办结 only through 办结审核 or 直接销号 (with a note), never a bare status change.
+            closing = (Measure.Status.PENDING_REVIEW, Measure.Status.DONE)
+            return tuple(s for s in Measure.Status if s not in closing)
         # 待审核, 已办结 and 暂缓 are left by a supervisor's decision, never by the owner.
         if measure.status not in Measure.STAFF_STATUSES:
             return ()
@@ -311,6 +323,25 @@ def due_soon_q(today, days=None):
     return open_q() & Q(deadline__gte=today, deadline__lte=today + timedelta(days=days))
 
 
+def report_missing_q(today):
+    """未按时报送, as lights.report_missing defines it, for the annotation `latest_progress_at`.
+
+    The due dates depend only on (cadence, day) and today, so each of the 63 possible cycles
+    gets its boundary computed once in Python: the start (Asia/Shanghai) of the day after the
+    period's opening due date. Assigned before it and no report since: missing.
+    """
+    cases = []
+    for cadence, days in lights.CYCLE_DAYS.items():
+        for day in days:
+            _latest, previous = lights.due_dates_before(cadence, day, today)
+            boundary = timezone.make_aware(datetime.combine(previous + timedelta(days=1), time()))
+            cases.append(
+                Q(report_cadence=cadence, report_day=day, assigned_at__lt=boundary)
+                & (Q(latest_progress_at__isnull=True) | Q(latest_progress_at__lt=boundary))
+            )
+    return open_q() & reduce(or_, cases)
+
+
 def latest_progress():
     return ProgressUpdate.objects.filter(measure=OuterRef("pk")).order_by("-created_at", "-id")
 
@@ -333,6 +364,21 @@ class MeasureQuerySet(models.QuerySet):
 
     def done(self):
         return self.active().filter(status=Measure.Status.DONE)
+
+    def with_latest_report(self):
+        return self.annotate(
+            latest_progress_at=Subquery(latest_progress().values("created_at")[:1])
+        )
+
+    def report_missing(self, today):
+        """未按时报送: the one definition the dashboard, 通报, reminders and export count."""
+        if "latest_progress_at" not in self.query.annotations:
+            return self.active().with_latest_report().filter(report_missing_q(today))
+        return self.active().filter(report_missing_q(today))
+
+    def rechecks_due(self, today):
+        """回头看 whose date has come."""
+        return self.done().filter(recheck_on__lte=today)
 
     def for_ledger(self):
         """Everything a ledger row shows, in one query."""
@@ -473,6 +519,8 @@ class Measure(models.Model):
         help_text="每周：星期几（1–7）；每月：几号（1–28）；每季度：季末月几号（1–28）。",
     )
     recheck_on = models.DateField("回头看日期", null=True, blank=True)
+    # When it was 销号: the monthly 通报 counts closures by this, never by a display label.
+    closed_at = models.DateTimeField("办结时间", null=True, blank=True)
     # Set by every staff edit; the importer only ever rewrites measures where this is empty.
     staff_edited_at = models.DateTimeField("人工修改时间", null=True, blank=True)
     archived_at = models.DateTimeField("归档时间", null=True, blank=True)
@@ -583,10 +631,12 @@ class Measure(models.Model):
                 return []
             if current.assigned_at is None and (current.owner_id or current.unit_id):
                 current.assigned_at = now  # pace is measured from the first assignment
+            if any(field == "status" for field, _, _ in history):
+                current.closed_at = now if current.status == self.Status.DONE else None
             current.version += 1
             current.staff_edited_at = now
             current.save()
-            rows = Change.objects.bulk_create(
+            rows = Change.objects.write(
                 Change(
                     measure=current,
                     user=user,
@@ -612,17 +662,28 @@ class Measure(models.Model):
         self.version += 1
         if user is not None:
             self.staff_edited_at = at
+        if field == "status":
+            self.closed_at = at if new == self.Status.DONE else None
         self.save()
-        return Change.objects.create(
-            measure=self,
-            user=user,
-            created_at=at,
-            field=field,
-            old=self.display_value(field, old),
-            new=self.display_value(field, new),
-            note=note[:500],
-            version=self.version,
+        return self.log(user, field, old, new, note, at=at)
+
+    def log(self, user, field, old="", new="", note="", at=None):
+        """A history line with nothing else saved (a reminder, an importer note)."""
+        (entry,) = Change.objects.write(
+            [
+                Change(
+                    measure=self,
+                    user=user,
+                    created_at=at or timezone.now(),
+                    field=field,
+                    old=self.display_value(field, old),
+                    new=self.display_value(field, new),
+                    note=note,
+                    version=self.version,
+                )
+            ]
         )
+        return entry
 
     def locked(self):
         return Measure.objects.select_for_update().get(pk=self.pk)
@@ -704,6 +765,20 @@ class Measure(models.Model):
         self.refresh_from_db()
         return request
 
+    def close_directly(self, user, note):
+        """直接销号: a supervisor closes the measure without a sign-off request."""
+        if not note.strip():
+            raise WorkflowError("直接销号须填写说明。")
+        with transaction.atomic():
+            current = self.locked()
+            if current.status == self.Status.DONE:
+                raise WorkflowError("此事项已办结。")
+            if current.closure_requests.filter(status=ClosureRequest.Outcome.PENDING).exists():
+                raise WorkflowError("此事项有待审核的办结申请，请在审核中处理。")
+            old, current.status = current.status, self.Status.DONE
+            current.record(user, "status", old, current.status, f"直接销号：{note}")
+        self.refresh_from_db()
+
     def confirm_recheck(self, user, note=""):
         """回头看: the closed measure holds up; the re-check is done."""
         with transaction.atomic():
@@ -750,14 +825,7 @@ class Measure(models.Model):
             reminder = Reminder.objects.create(
                 measure=self, recipient_id=self.owner_id, sent_by=user, note=note
             )
-            Change.objects.create(
-                measure=self,
-                user=user,
-                field="reminder",
-                new=str(self.owner),
-                note=f"催办。{note}".strip(),
-                version=self.version,
-            )
+            self.log(user, "reminder", new=str(self.owner), note=f"催办。{note}".strip())
         return reminder
 
     def report_progress(self, user, **entry):
@@ -805,6 +873,16 @@ class ProgressUpdate(models.Model):
         return f"{self.measure} · {self.created_at:%Y-%m-%d}"
 
 
+class ChangeManager(models.Manager):
+    def write(self, entries):
+        """The one writer of history: every line, from edits, workflow steps, the importer and
+        reminders, is saved here."""
+        entries = list(entries)
+        for entry in entries:
+            entry.note = entry.note[:500]
+        return self.bulk_create(entries)
+
+
 class Change(models.Model):
     """One line of a measure's history: a field edit or a workflow step."""
 
@@ -825,6 +903,8 @@ class Change(models.Model):
     new = models.TextField("新值", blank=True)
     note = models.CharField("说明", max_length=500, blank=True)
     version = models.PositiveIntegerField("版本", null=True, blank=True)
+
+    objects = ChangeManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -861,6 +941,12 @@ class Decision(models.TextChoices):
     REJECTED = "rejected", "已驳回"
 
 
+class RequestQuerySet(models.QuerySet):
+    def pending(self):
+        """Requests waiting for a supervisor, on measures still in the ledger."""
+        return self.filter(status="pending", measure__archived_at__isnull=True)
+
+
 class WorkflowRequest(models.Model):
     """What every 督办 request has: who asked when, and who decided when and why."""
 
@@ -878,6 +964,8 @@ class WorkflowRequest(models.Model):
     )
     decided_at = models.DateTimeField("处理时间", null=True, blank=True)
     comment = models.TextField("处理意见", blank=True)
+
+    objects = RequestQuerySet.as_manager()
 
     class Meta:
         abstract = True

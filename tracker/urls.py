@@ -33,6 +33,7 @@ urlpatterns = [
     path("measures/<int:pk>/closure/", views.closure_request, name="closure_request"),
     path("measures/<int:pk>/recheck/", views.measure_recheck, name="measure_recheck"),
     path("measures/<int:pk>/remind/", views.measure_remind, name="measure_remind"),
+    path("measures/<int:pk>/close/", views.measure_close, name="measure_close"),
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension_decide"),
     path("closures/<int:pk>/decide/", views.closure_decide, name="closure_decide"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),

@@ -25,6 +25,7 @@ from django_htmx.http import trigger_client_event
 from . import reminders, reports, spreadsheets
 from .forms import (
     BulkForm,
+    CloseForm,
     ClosureForm,
     DecisionForm,
     ExtensionForm,
@@ -32,13 +33,14 @@ from .forms import (
     ImportConfirmForm,
     MeasureEditForm,
     ProgressForm,
+    RecheckForm,
     ReminderForm,
     SheetUploadForm,
     UnitMergeForm,
     UploadForm,
 )
 from .importing import import_file
-from .lights import Light, Thresholds, light_of, report_missing
+from .lights import Light, Thresholds, light_of
 from .models import (
     Attachment,
     ClosureRequest,
@@ -242,7 +244,9 @@ def measure_edit(request, pk):
     # Invalid or conflicting: nothing was saved; show why next to the fields (status 200 so htmx swaps).
     measure = ledger_row(pk)
     if conflict:
-        form = conflict_form(request, measure, form)
+        # A fresh copy: binding the form writes the typed values onto its instance, and the
+        # conflict box must show what the database holds.
+        form = conflict_form(request, ledger_row(pk), form)
     if not request.htmx:
         return render(
             request,
@@ -295,26 +299,32 @@ def measure_bulk(request):
             messages.error(request, "；".join(error))
         return HttpResponseRedirect(back)
     changes = form.changes()
-    try:
-        with transaction.atomic():
-            for measure in form.cleaned_data["ids"]:
-                measure.edit(request.user, changes, measure.version, note="批量修改")
-    except Measure.Conflict as conflict:
-        form.add_error(
-            None, f"“{conflict.current.title}”刚被他人修改，本次批量修改未保存，请重试。"
-        )
-        if request.htmx:
-            return render(request, "tracker/measure_list.html#bulk_errors", {"bulk_form": form})
-        messages.error(request, form.non_field_errors()[0])
-        return HttpResponseRedirect(back)
-    count = len(form.cleaned_data["ids"])
+    count, conflicts = 0, []
+    for measure, version in form.cleaned_data["ids"]:
+        try:
+            measure.edit(request.user, changes, version, note="批量修改")
+        except Measure.Conflict:
+            conflicts.append(measure.title)  # changed since the page loaded: left alone
+        else:
+            count += 1
     if not request.htmx:
         messages.success(request, f"已批量修改 {count} 项。")
+        if conflicts:
+            messages.error(request, conflict_message(conflicts))
         return HttpResponseRedirect(back)
-    response = render(request, "tracker/measure_list.html#bulk_done", {"count": count})
+    response = render(
+        request,
+        "tracker/measure_list.html#bulk_done",
+        {"count": count, "conflict_message": conflict_message(conflicts) if conflicts else ""},
+    )
     trigger_client_event(response, MEASURE_UPDATED, {"count": count})
     trigger_client_event(response, LEDGER_CHANGED)  # many rows changed: the table reloads
     return response
+
+
+def conflict_message(titles):
+    shown = "、".join(f"“{t}”" for t in titles[:5]) + (" 等" if len(titles) > 5 else "")
+    return f"{len(titles)} 项在您打开页面后已被他人修改，未作改动：{shown}。请刷新后核对。"
 
 
 @require_POST
@@ -348,6 +358,7 @@ def detail_context(request, measure, **extra):
         "extension_form": ExtensionForm() if user.can_report_progress(measure) else None,
         "closure_form": ClosureForm() if user.can_report_progress(measure) else None,
         "decision_form": DecisionForm() if user.is_supervisor else None,
+        "close_form": CloseForm() if user.is_supervisor else None,
         "reminder_form": ReminderForm() if user.is_supervisor else None,
         "reminders": measure.reminders.select_related("sent_by", "recipient")[:10],
         "light": light_of(measure, timezone.localdate()),
@@ -472,13 +483,13 @@ def dashboard_context(today):
     return {
         "totals": totals,
         **light_tables(active, today),
-        "pending_extensions": ExtensionRequest.objects.filter(
-            status="pending", measure__archived_at__isnull=True
-        ).select_related("measure", "requested_by"),
-        "pending_closures": ClosureRequest.objects.filter(
-            status="pending", measure__archived_at__isnull=True
-        ).select_related("measure", "requested_by"),
-        "rechecks_due": active.filter(status=Measure.Status.DONE, recheck_on__lte=today),
+        "pending_extensions": ExtensionRequest.objects.pending().select_related(
+            "measure", "requested_by"
+        ),
+        "pending_closures": ClosureRequest.objects.pending().select_related(
+            "measure", "requested_by"
+        ),
+        "rechecks_due": active.rechecks_due(today),
         "charts": [
             bar_chart(
                 "按牵头单位",
@@ -507,25 +518,22 @@ def dashboard_context(today):
 
 
 def light_tables(measures, today):
-    """Counts by light, per unit and in total, and 未按时报送 per unit, in one pass."""
+    """Counts by light, per unit and in total, and 未按时报送 per unit."""
     thresholds = Thresholds.from_settings()
     order = [Light.RED, Light.YELLOW, Light.BLUE, Light.GREEN, Light.DONE]
     units, totals = {}, dict.fromkeys(order, 0)
+    missing = dict(
+        measures.report_missing(today).order_by().values_list("unit_id").annotate(n=Count("pk"))
+    )
     for row in measures.light_inputs():
         colour = light_of(row, today, thresholds)
         key = (row["unit__name"] or "未指定", row["unit_id"])
-        unit = units.setdefault(key, {"counts": dict.fromkeys(order, 0), "missing": 0})
+        unit = units.setdefault(
+            key, {"counts": dict.fromkeys(order, 0), "missing": missing.get(row["unit_id"], 0)}
+        )
         if colour in unit["counts"]:
             unit["counts"][colour] += 1
             totals[colour] += 1
-        if colour != Light.DONE and report_missing(
-            row["report_cadence"],
-            row["report_day"],
-            row["latest_progress_at"],
-            row["assigned_at"],
-            today,
-        ):
-            unit["missing"] += 1
     rows = [
         {
             "name": name,
@@ -881,11 +889,10 @@ def closure_decide(request, pk):
 def decide(request, pending, approved, rejected, *options):
     """A supervisor's decision on a 延期 or 办结 request: the same form and the same path."""
     form = DecisionForm(request.POST)
-    approve = request.POST.get("decision") == "approve"
     if not form.is_valid():
-        return workflow_response(
-            request, pending.measure_id, "意见填写有误。", True, decision_form=form
-        )
+        message = "；".join(e for errors in form.errors.values() for e in errors)
+        return workflow_response(request, pending.measure_id, message, True, decision_form=form)
+    approve = form.cleaned_data["decision"] == "approve"
     extra = {name: form.cleaned_data[name] for name in options}
     try:
         pending.decide(request.user, approve, form.cleaned_data["comment"], **extra)
@@ -899,11 +906,13 @@ def decide(request, pending, approved, rejected, *options):
 @supervisor_required
 def measure_recheck(request, pk):
     measure = get_object_or_404(Measure.objects.active(), pk=pk)
-    form = DecisionForm(request.POST)
-    form.is_valid()
-    comment = form.cleaned_data.get("comment", "")
+    form = RecheckForm(request.POST)
+    if not form.is_valid():
+        message = "；".join(e for errors in form.errors.values() for e in errors)
+        return workflow_response(request, pk, message, True)
+    comment = form.cleaned_data["comment"]
     try:
-        if request.POST.get("decision") == "reopen":
+        if form.cleaned_data["decision"] == "reopen":
             measure.reopen(request.user, comment)
             message = "回头看：已重新打开此事项。"
         else:
@@ -912,6 +921,21 @@ def measure_recheck(request, pk):
     except WorkflowError as error:
         return workflow_response(request, pk, str(error), True)
     return workflow_response(request, pk, message)
+
+
+@require_POST
+@login_required
+@supervisor_required
+def measure_close(request, pk):
+    measure = get_object_or_404(Measure.objects.active(), pk=pk)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        return workflow_response(request, pk, "直接销号须填写说明。", True, close_form=form)
+    try:
+        measure.close_directly(request.user, form.cleaned_data["note"])
+    except WorkflowError as error:
+        return workflow_response(request, pk, str(error), True, close_form=form)
+    return workflow_response(request, pk, "已直接销号。")
 
 
 @require_POST
@@ -950,7 +974,9 @@ def unit_remind(request, pk):
 @require_GET
 @login_required
 def attachment_download(request, pk):
-    attachment = get_object_or_404(Attachment, pk=pk)
+    attachment = get_object_or_404(Attachment.objects.select_related("closure__measure"), pk=pk)
+    if not request.user.can_see_workflow(attachment.closure.measure):
+        raise PermissionDenied("您无权查看此事项的佐证材料。")
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

@@ -359,7 +359,11 @@ def test_htmx_is_served_by_the_app(staff):
 def test_supervisor_assigns_in_bulk(supervisor, measure, care_measure, other_staff):
     response = client_for(supervisor).post(
         reverse("measure_bulk"),
-        {"ids": [measure.pk, care_measure.pk], "owner": other_staff.pk, "deadline": "2027-06-30"},
+        {
+            "ids": [f"{measure.pk}:1", f"{care_measure.pk}:1"],
+            "owner": other_staff.pk,
+            "deadline": "2027-06-30",
+        },
         **HTMX,
     )
     assert "已批量修改 2 项" in response.content.decode()
@@ -372,7 +376,8 @@ def test_supervisor_assigns_in_bulk(supervisor, measure, care_measure, other_sta
 
 def test_bulk_without_changes_or_selection_says_why(supervisor, measure):
     client = client_for(supervisor)
-    html = client.post(reverse("measure_bulk"), {"ids": [measure.pk]}, **HTMX).content.decode()
+    html = client.post(reverse("measure_bulk"), {"ids": [f"{measure.pk}:1"]}, **HTMX)
+    html = html.content.decode()
     assert "请至少选择一项要修改的内容" in html
     html = client.post(reverse("measure_bulk"), {"status": "done"}, **HTMX).content.decode()
     assert "请先勾选" in html
@@ -383,14 +388,16 @@ def test_bulk_without_changes_or_selection_says_why(supervisor, measure):
 def test_bulk_plain_post_redirects_back(supervisor, measure):
     response = client_for(supervisor).post(
         reverse("measure_bulk"),
-        {"ids": [measure.pk], "status": "done", "next": "/measures/?status=done"},
+        {"ids": [f"{measure.pk}:1"], "status": "suspended", "next": "/measures/?status=done"},
     )
     assert response["Location"] == "/measures/?status=done"
+    measure.refresh_from_db()
+    assert measure.status == Measure.Status.SUSPENDED
 
 
 def test_bulk_is_for_supervisors_only(staff, measure):
     response = client_for(staff).post(
-        reverse("measure_bulk"), {"ids": [measure.pk], "status": "done"}
+        reverse("measure_bulk"), {"ids": [f"{measure.pk}:1"], "status": "suspended"}
     )
     assert response.status_code == 403
     measure.refresh_from_db()
@@ -626,3 +633,28 @@ def test_upload_is_for_supervisors_only(staff):
 
     upload = SimpleUploadedFile("a.txt", SEED_003.read_bytes())
     assert client_for(staff).post(reverse("document_upload"), {"file": upload}).status_code == 403
+
+
+POST_ONLY = [
+    ("measure_bulk", False),
+    ("measure_progress", True),
+    ("measure_archive", True),
+    ("measure_close", True),
+    ("measure_recheck", True),
+    ("measure_remind", True),
+    ("extension_request", True),
+    ("extension_decide", True),
+    ("closure_request", True),
+    ("closure_decide", True),
+    ("unit_remind", True),
+    ("document_upload", False),
+    ("document_import", False),
+    ("unit_merge", False),
+    ("logout", False),
+]
+
+
+@pytest.mark.parametrize(("name", "takes_pk"), POST_ONLY)
+def test_post_only_views_reject_get(supervisor, name, takes_pk):
+    url = reverse(name, args=[1] if takes_pk else [])
+    assert client_for(supervisor).get(url).status_code == 405

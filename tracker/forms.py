@@ -234,6 +234,7 @@ class FilterForm(forms.Form):
         ("-deadline", "时限由远到近"),
         ("status", "状态"),
         ("unit", "牵头单位"),
+        ("light", "亮灯（最紧急在前）"),
     ]
 
     q = forms.CharField(label="搜索", required=False, max_length=100)

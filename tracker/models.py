@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
 
 from . import lights
@@ -342,6 +343,53 @@ def report_missing_q(today):
     return open_q() & reduce(or_, cases)
 
 
+class DayNumber(models.Func):
+    """A date as a count of days, the same on SQLite and PostgreSQL, so dates subtract."""
+
+    output_field = models.IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="CAST(julianday(%(expressions)s) AS INTEGER)", **extra
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(CAST(%(expressions)s AS date) - DATE '2000-01-01')",
+            **extra,
+        )
+
+
+# Most urgent first: the order of the dashboard and of ?sort=light.
+LIGHT_RANK = ["red", "yellow", "blue", "green", "paused", "done"]
+
+
+def light_case(today, thresholds):
+    """lights.light() as one SQL CASE, for a queryset annotated by `with_light`."""
+    Light = lights.Light
+    behind = Q(
+        assigned_at__isnull=False,
+        deadline__isnull=False,
+        pace_span__gt=0,
+        pace_elapsed_x100__gt=F("pace_allowed"),
+    )
+    return models.Case(
+        models.When(status=Measure.Status.DONE, then=models.Value(Light.DONE.value)),
+        models.When(status=Measure.Status.SUSPENDED, then=models.Value(Light.PAUSED.value)),
+        models.When(deadline__lt=today, then=models.Value(Light.RED.value)),
+        models.When(report_missing_q(today) | behind, then=models.Value(Light.YELLOW.value)),
+        models.When(
+            deadline__gte=today,
+            deadline__lte=today + timedelta(days=thresholds.soon_days),
+            then=models.Value(Light.BLUE.value),
+        ),
+        default=models.Value(Light.GREEN.value),
+        output_field=models.CharField(),
+    )
+
+
 def latest_progress():
     return ProgressUpdate.objects.filter(measure=OuterRef("pk")).order_by("-created_at", "-id")
 
@@ -368,6 +416,41 @@ class MeasureQuerySet(models.QuerySet):
     def with_latest_report(self):
         return self.annotate(
             latest_progress_at=Subquery(latest_progress().values("created_at")[:1])
+        )
+
+    def with_light(self, today, thresholds=None):
+        """Annotate `light` (lights.Light values) and `light_rank`, computed in the database.
+
+        The rules are lights.light(); tests/test_light_sql.py checks the two agree on
+        generated measures at every boundary, on SQLite and PostgreSQL alike.
+        """
+        thresholds = thresholds or lights.Thresholds.from_settings()
+        latest = latest_progress()
+        qs = self
+        if "latest_progress_at" not in qs.query.annotations:
+            qs = qs.annotate(latest_progress_at=Subquery(latest.values("created_at")[:1]))
+        if "latest_percent" not in qs.query.annotations:
+            qs = qs.annotate(
+                latest_percent=Subquery(latest.filter(percent__isnull=False).values("percent")[:1])
+            )
+        start = DayNumber(TruncDate("assigned_at", tzinfo=timezone.get_default_timezone()))
+        span = DayNumber("deadline") - start
+        elapsed = Least(Greatest(DayNumber(models.Value(today)) - start, models.Value(0)), span)
+        qs = qs.annotate(
+            pace_span=span,
+            # elapsed% - percent > gap  ⇔  elapsed·100 > (gap + percent)·span, for span > 0
+            pace_elapsed_x100=elapsed * 100,
+            pace_allowed=(thresholds.pace_gap + Coalesce("latest_percent", 0)) * span,
+        )
+        qs = qs.annotate(light=light_case(today, thresholds))
+        return qs.annotate(
+            light_rank=models.Case(
+                *(
+                    models.When(light=value, then=models.Value(rank))
+                    for rank, value in enumerate(LIGHT_RANK)
+                ),
+                output_field=models.IntegerField(),
+            )
         )
 
     def report_missing(self, today):

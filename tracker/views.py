@@ -40,7 +40,7 @@ from .forms import (
     UploadForm,
 )
 from .importing import import_file
-from .lights import Light, Thresholds, light_of
+from .lights import Light, light_of
 from .models import (
     Attachment,
     ClosureRequest,
@@ -98,7 +98,7 @@ def home(request):
 
 
 def filtered_measures(form, today):
-    measures = Measure.objects.active().for_ledger()
+    measures = Measure.objects.active().for_ledger().with_light(today)
     form.is_valid()  # invalid filters are shown as errors and left out; the valid ones apply
     data = form.cleaned_data
     if q := data.get("q", "").strip():
@@ -115,22 +115,17 @@ def filtered_measures(form, today):
     elif data.get("due") == "soon":
         measures = measures.due_soon(today)
     if data.get("light"):
-        measures = measures.filter(pk__in=pks_with_light(measures, data["light"], today))
+        measures = measures.filter(light=data["light"])
     sort = data.get("sort")
-    if sort == "unit":
+    if sort == "light":
+        measures = measures.order_by("light_rank", F("deadline").asc(nulls_last=True), "pk")
+    elif sort == "unit":
         measures = measures.order_by("unit__position", "unit__name", "document_id", "position")
     elif sort:
         field = F(sort.lstrip("-"))
         order = field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True)
         measures = measures.order_by(order, "document_id", "position")
     return measures
-
-
-def pks_with_light(measures, wanted, today):
-    """Lights are computed, not stored: one narrow pass over the candidates picks the ids."""
-    thresholds = Thresholds.from_settings()
-    rows = measures.model.objects.filter(pk__in=measures.values("pk")).light_inputs()
-    return [row["pk"] for row in rows if light_of(row, today, thresholds) == wanted]
 
 
 def querystring(params, **overrides):
@@ -518,22 +513,26 @@ def dashboard_context(today):
 
 
 def light_tables(measures, today):
-    """Counts by light, per unit and in total, and 未按时报送 per unit."""
-    thresholds = Thresholds.from_settings()
+    """Counts by light, per unit and in total, and 未按时报送 per unit: two GROUP BYs."""
     order = [Light.RED, Light.YELLOW, Light.BLUE, Light.GREEN, Light.DONE]
-    units, totals = {}, dict.fromkeys(order, 0)
     missing = dict(
         measures.report_missing(today).order_by().values_list("unit_id").annotate(n=Count("pk"))
     )
-    for row in measures.light_inputs():
-        colour = light_of(row, today, thresholds)
-        key = (row["unit__name"] or "未指定", row["unit_id"])
+    counts = (
+        measures.with_light(today)
+        .order_by()
+        .values_list("unit_id", "unit__name", "light")
+        .annotate(n=Count("pk"))
+    )
+    units, totals = {}, dict.fromkeys(order, 0)
+    for unit_id, name, colour, n in counts:
         unit = units.setdefault(
-            key, {"counts": dict.fromkeys(order, 0), "missing": missing.get(row["unit_id"], 0)}
+            (name or "未指定", unit_id),
+            {"counts": dict.fromkeys(order, 0), "missing": missing.get(unit_id, 0)},
         )
         if colour in unit["counts"]:
-            unit["counts"][colour] += 1
-            totals[colour] += 1
+            unit["counts"][colour] += n
+            totals[colour] += n
     rows = [
         {
             "name": name,
@@ -543,7 +542,7 @@ def light_tables(measures, today):
             "red": unit["counts"][Light.RED],
         }
         for (name, pk), unit in sorted(
-            units.items(), key=lambda item: -item[1]["counts"][Light.RED]
+            units.items(), key=lambda item: (-item[1]["counts"][Light.RED], item[0][0])
         )
     ]
     return {

@@ -19,9 +19,9 @@ run: $(PY)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py seed_measures seeds/
-	$(PY) manage.py loaddata demo
+	$(PY) manage.py load_demo
 	@echo ""
-	@echo "督办台账: http://$(HOST):$(PORT)/  — 演示账号见 README.md（如 督查员 ducha / demo-ducha-2026）"
+	@echo "督办台账: http://$(HOST):$(PORT)/  — 演示账号见 README.md（如 督查员 ducha，密码均为 demo2026）"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(PY)

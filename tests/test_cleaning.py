@@ -454,3 +454,128 @@ def test_cleaning_never_drops_chinese_it_does_not_report(text):
     kept = set(result.text) | set("".join(repair.before for repair in result.repairs))
     for char in set(HAN.findall(text)):
         assert char in kept or t2s().convert(char) in kept
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+
+def test_tabs_of_a_pasted_table_are_kept_and_rows_never_joined():
+    text = (
+        "2024年重点任务分工表\n"
+        "序号 \t 重点任务\t牵头单位\t完成时限\t\n"
+        "1\t推进医养结合，提升失能老年人照护服务能力，完善服务体系建设内容\t市卫生健康委\t年底前\n"
+        "\t\t市民政局\n"
+    )
+    assert clean(text).text == (
+        "2024年重点任务分工表\n"
+        "序号\t重点任务\t牵头单位\t完成时限\n"
+        "1\t推进医养结合，提升失能老年人照护服务能力，完善服务体系建设内容\t市卫生健康委\t年底前\n"
+        "\t\t市民政局"
+    )
+
+
+def test_a_category_line_between_rows_keeps_the_table_together():
+    text = "序号\t任务\t牵头单位\n一、民生保障\n1\t完善制度\t市民政局\n"
+    assert clean(text).text == "序号\t任务\t牵头单位\n一、民生保障\n1\t完善制度\t市民政局"
+
+
+def test_a_lone_line_with_a_tab_is_a_paragraph_and_its_tab_a_stray_space():
+    result = clean("加强养老\t服务。\n完善制度。")
+    assert result.text == "加强养老服务。\n完善制度。"
+
+
+def test_a_space_before_a_marker_inside_a_cell_stays_in_the_row():
+    text = "序号\t措施\t牵头单位\n1\t完善制度。 二是健全机制。\t市民政局"
+    assert clean(text).text == text.replace("。 二", "。二")
+
+
+def test_closing_cell_tags_of_a_copied_html_table_become_tabs():
+    text = "<table><tr><td>序号</td><td>任务</td></tr><tr><td>1</td><td>完善制度</td></tr></table>"
+    assert clean(text).text == "序号\t任务\n1\t完善制度"
+
+
+# --- hard wraps of any width -----------------------------------------------------------------
+
+WRAPPED_27 = (
+    "临江市困难群众基本生活保障工作任务分工方案\n"
+    "一、强化基本生活救助\n"
+    "1.完善最低生活保障制度。健全低保对象认定办法，将符合\n"
+    "条件的低收入家庭中的重度残疾人、重病患者等特殊困难人员\n"
+    "按规定纳入低保范围，实行单人保。（市民政局牵头，市残联、\n"
+    "市卫生健康委按职责分工负责）\n"
+    "2.做好特困人员救助供养。对符合条件的特困人员应救尽救，\n"
+    "落实分散供养特困人员委托照料服务，8月底前完成照料服务\n"
+    "协议签订工作。（市民政局负责）\n"
+    "3.加强临时救助。对遭遇突发性、紧迫性、灾难性困难的家\n"
+    "庭和个人及时给予临时救助。\n"
+    "（市教育局、市住房城乡建设局牵头，市民政局配合）\n"
+    "4.落实医疗救助政策。做好低保对象、特困人员等参加城乡\n"
+    "居民基本医疗保险个人缴费资助工作。\n"
+)
+
+
+def test_a_document_wrapped_at_27_characters_is_joined_and_its_short_lines_kept():
+    lines = clean(WRAPPED_27).text.split("\n")
+    assert lines[:2] == ["临江市困难群众基本生活保障工作任务分工方案", "一、强化基本生活救助"]
+    assert lines[2].startswith("1.完善最低生活保障制度。") and lines[2].endswith("按职责分工负责）")
+    assert lines[3].startswith("2.做好") and lines[3].endswith("（市民政局负责）")
+    assert lines[5] == "（市教育局、市住房城乡建设局牵头，市民政局配合）"
+    assert lines[6].startswith("4.落实医疗救助政策。")
+    assert len(lines) == 7
+
+
+def test_a_long_unit_note_never_glues_the_next_item_onto_its_line():
+    note = "（牵头单位：市发展改革委；配合单位：市财政局、市民政局、市自然资源和规划局、各县（市、区）人民政府）"
+    text = f"1.建设县级综合养老服务平台{note}\n2.新建社区老年食堂\n"
+    assert clean(text).text.split("\n") == [
+        f"1.建设县级综合养老服务平台{note}",
+        "2.新建社区老年食堂",
+    ]
+
+
+def test_a_line_is_never_joined_onto_a_label_line_or_a_numbered_item():
+    text = "1.推进智慧养老服务平台建设，完善平台功能，实现数据共享共用和服务\n牵头单位：市民政局\n"
+    assert clean(text).text.count("\n") == 1
+    text = "一、加强养老服务体系建设推进居家社区机构相协调医养康养相结合\n（一）完善服务网络\n"
+    assert clean(text).text.count("\n") == 1
+
+
+def test_seeds_keep_the_fixed_width_rule():
+    assert len(repairs_of(cleaned("003"), "wrap")) == 8
+
+
+# --- Taiwan vocabulary -----------------------------------------------------------------------
+
+
+def test_taiwan_style_text_gets_mainland_vocabulary():
+    text = "推動網際網路最佳化，按程式公佈資訊，依託資料共享平臺。"
+    assert clean(text).text == "推动互联网优化，按程序公布信息，依托数据共享平台。"
+
+
+def test_a_single_taiwan_word_is_not_enough_to_switch():
+    assert clean("完善資訊公開制度。").text == "完善资讯公开制度。"
+
+
+@pytest.mark.parametrize("name", ["000", "003"])
+def test_mainland_traditional_seeds_come_out_exactly_as_plain_t2s_gives(name):
+    from tracker.pipeline.clean import is_taiwan_style, to_simplified
+
+    text = seed(name)
+    assert not is_taiwan_style(text)
+    assert to_simplified(text)[0] == t2s().convert(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["序号", "\t", "\n", "市民政局", "完善制度。", " ", "一、民生", "1", "\t\t", "。 二是"]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_cleaning_tables_is_idempotent(text):
+    once = clean(text)
+    twice = clean(once.text)
+    assert twice.text == once.text
+    assert twice.repairs == []

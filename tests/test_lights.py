@@ -5,10 +5,12 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from tracker.lights import (
+    CYCLE_DAYS,
     Light,
     Thresholds,
     behind_pace,
     due_dates_before,
+    is_due_soon,
     light,
     report_missing,
 )
@@ -114,3 +116,71 @@ def test_missing_report_turns_the_light_yellow():
         lit(assigned_at=date(2026, 9, 1), cadence="weekly", report_day=5, last_report=None)
         == Light.YELLOW
     )
+
+
+@pytest.mark.parametrize(
+    ("deadline", "soon"),
+    [(at(-1), False), (at(0), True), (at(7), True), (at(8), False), (None, False)],
+)
+def test_is_due_soon_is_today_up_to_the_threshold(deadline, soon):
+    assert is_due_soon(deadline, TODAY, 7) is soon
+    assert (lit(deadline=deadline) == Light.BLUE) is soon  # the 蓝灯 is the same rule
+
+
+# The SQL 未按时报送 (Measure.objects.report_missing, which every count uses) and this
+# module's per-measure rule (the 黄灯) must be one definition.
+
+SHANGHAI_TZ = "Asia/Shanghai"
+# Around month ends, February, a quarter's and the year's end.
+CHECK_DAYS = [date(2026, 11, 22) + timedelta(days=n) for n in range(0, 45, 3)] + [
+    date(2027, 2, 26) + timedelta(days=n) for n in range(5)
+]
+
+
+def moments():
+    """Report and assignment times on either side of midnight in Beijing around due dates."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(SHANGHAI_TZ)
+    days = [date(2026, 11, 21), date(2026, 11, 30), date(2026, 12, 28), date(2026, 12, 31)]
+    days += [date(2027, 1, 1), date(2027, 1, 15), date(2027, 2, 28)]
+    for day in days:
+        yield datetime(day.year, day.month, day.day, 23, 59, tzinfo=zone)
+        yield datetime(day.year, day.month, day.day, 0, 0, tzinfo=zone) + timedelta(days=1)
+
+
+@pytest.mark.django_db
+def test_sql_report_missing_is_the_per_measure_rule(document):
+    from zoneinfo import ZoneInfo
+
+    from tracker.models import Measure, ProgressUpdate, User
+
+    from .conftest import make_measure
+
+    author = User.objects.create_user(username="reporter")
+    assigned = [datetime(2026, 6, 1, tzinfo=ZoneInfo(SHANGHAI_TZ)), *moments()]
+    reports = [None, *moments()]
+    facts = {}
+    position = 0
+    for cadence, days in CYCLE_DAYS.items():
+        for day in [d for d in days if d in (1, 5, 7, 15, 28)]:
+            for assigned_at, last_report in zip(assigned * 2, reports + reports[::-1], strict=True):
+                position += 1
+                measure = make_measure(
+                    document,
+                    position,
+                    f"{cadence}{day}-{position}",
+                    report_cadence=cadence,
+                    report_day=day,
+                    assigned_at=assigned_at,
+                )
+                if last_report is not None:
+                    ProgressUpdate.objects.create(
+                        measure=measure, author=author, progress="报送", created_at=last_report
+                    )
+                facts[measure.pk] = (cadence, day, last_report, assigned_at)
+    for today in CHECK_DAYS:
+        in_sql = set(Measure.objects.report_missing(today).values_list("pk", flat=True))
+        by_rule = {pk for pk, fact in facts.items() if report_missing(*fact, today)}
+        assert in_sql == by_rule, today
+        assert in_sql  # the check days do find missing reports

@@ -67,3 +67,28 @@ def test_any_density_of_pinyin_gives_the_same_measures(every):
     _, expected = ledger(original.encode("utf-8"))
     _, got = ledger(traditional_with_pinyin(original, every=every).encode("utf-8"))
     assert got == expected
+
+
+def test_json_ledger_carries_units_and_deadlines():
+    from tracker.pipeline.types import document_as_dict
+
+    text = "2024年任务分工\n一、任务\n1.完善低保制度。（市民政局市财政局牵头，市医保局配合，第三季度完成）\n"
+    parsed = parse_document(text.encode(), "plan.txt", today=TODAY)
+    [measure] = document_as_dict(parsed)["sections"][0]["measures"]
+    assert {k: measure[k] for k in ("lead_units", "co_units", "deadline", "long_term")} == {
+        "lead_units": ["市民政局", "市财政局"],
+        "co_units": ["市医保局"],
+        "deadline": "2024-09-30",
+        "long_term": False,
+    }
+    assert measure["deadline_text"] == "第三季度完成"
+    assert measure["units_text"] == "（市民政局市财政局牵头，市医保局配合，第三季度完成）"
+    [split] = [r for r in parsed.repairs if r.kind == "unit_split"]
+    assert (split.line, split.before, split.after) == (3, "市民政局市财政局", "市民政局、市财政局")
+
+
+def test_seed_measures_name_no_units():
+    parsed, _ = ledger(SEED_003.read_bytes())
+    for top in parsed.outline.sections:
+        for _, section in top.walk():
+            assert all(not m.lead_units and not m.co_units for m in section.measures)

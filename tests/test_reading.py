@@ -50,7 +50,7 @@ def test_windows_and_old_mac_line_endings_become_newlines():
     assert decode(raw, "a.txt") == "第一行\n第二行\n第三行\n"
 
 
-def test_docx_paragraphs_and_tables_become_lines_in_document_order(tmp_path):
+def test_docx_paragraphs_and_table_rows_become_lines_in_document_order(tmp_path):
     document = docx.Document()
     document.add_paragraph("领悟核心要义")
     table = document.add_table(rows=2, cols=2)
@@ -66,10 +66,8 @@ def test_docx_paragraphs_and_tables_become_lines_in_document_order(tmp_path):
 
     assert text.split("\n") == [
         "领悟核心要义",
-        "事项",
-        "责任单位",
-        "健全第一议题制度",
-        "办公厅",
+        "事项\t责任单位",
+        "健全第一议题制度\t办公厅",
         "稳步提高基本民生保障水平。",
     ]
 
@@ -82,14 +80,14 @@ def test_docx_is_recognised_by_content_whatever_its_name(tmp_path):
     assert decode(path.read_bytes(), "upload.bin") == "民政工作"
 
 
-def test_merged_table_cell_is_read_once(tmp_path):
+def test_merged_table_cell_is_read_once_and_keeps_the_columns_it_covers(tmp_path):
     document = docx.Document()
     table = document.add_table(rows=1, cols=3)
     table.cell(0, 0).merge(table.cell(0, 1)).text = "合并单元格"
     table.cell(0, 2).text = "右"
     path = tmp_path / "merged.docx"
     document.save(path)
-    assert decode(path.read_bytes(), "merged.docx") == "合并单元格\n右"
+    assert decode(path.read_bytes(), "merged.docx") == "合并单元格\t\t右"
 
 
 def test_damaged_docx_is_refused_as_unreadable_word_file():
@@ -197,3 +195,136 @@ def test_every_refusal_is_one_line_chinese_then_english():
         head, english = message.split(" / ")
         assert head.startswith("a.txt: ")
         assert english.isascii()
+
+
+# --- tables, workbooks and limits ---------------------------------------------------------
+
+
+def docx_bytes(tmp_path, build) -> bytes:
+    document = docx.Document()
+    build(document)
+    path = tmp_path / "t.docx"
+    document.save(path)
+    return path.read_bytes()
+
+
+def test_docx_cell_merged_down_is_empty_in_the_rows_below(tmp_path):
+    def build(document):
+        table = document.add_table(rows=3, cols=3)
+        for i, header in enumerate(("部署任务", "落实措施", "牵头单位")):
+            table.cell(0, i).text = header
+        table.cell(1, 0).merge(table.cell(2, 0)).text = "兜牢民生底线"
+        table.cell(1, 1).text = "完善低保制度"
+        table.cell(2, 1).text = "健全临时救助"
+        table.cell(1, 2).text = "市民政局"
+        table.cell(2, 2).text = "市财政局"
+
+    text = decode(docx_bytes(tmp_path, build), "t.docx")
+    assert text.split("\n") == [
+        "部署任务\t落实措施\t牵头单位",
+        "兜牢民生底线\t完善低保制度\t市民政局",
+        "\t健全临时救助\t市财政局",
+    ]
+
+
+def test_docx_cell_with_several_paragraphs_is_one_cell(tmp_path):
+    def build(document):
+        table = document.add_table(rows=1, cols=2)
+        cell = table.cell(0, 0)
+        cell.text = "市民政局"
+        cell.add_paragraph("市财政局")
+        table.cell(0, 1).text = "完善制度。"
+        table.cell(0, 1).add_paragraph("健全机制。")
+
+    text = decode(docx_bytes(tmp_path, build), "t.docx")
+    assert text == "市民政局、市财政局\t完善制度。健全机制。"
+
+
+def test_tab_inside_a_docx_paragraph_is_layout_not_a_cell(tmp_path):
+    text = decode(docx_bytes(tmp_path, lambda d: d.add_paragraph("一、\t加强领导")), "t.docx")
+    assert text == "一、 加强领导"
+
+
+def xlsx_bytes(tmp_path, sheets) -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    path = tmp_path / "t.xlsx"
+    workbook.save(path)
+    return path.read_bytes()
+
+
+def test_xlsx_rows_become_tab_separated_lines_from_sheets_with_a_task_header(tmp_path):
+    from datetime import datetime
+
+    raw = xlsx_bytes(
+        tmp_path,
+        {
+            "说明": [["填表说明：请按要求填写"]],
+            "任务清单": [
+                ["2024年重点任务清单"],
+                [],
+                ["序号", "重点任务", "牵头单位", "完成时限"],
+                [1, "完善低保制度", "市民政局\n市财政局", datetime(2024, 6, 30)],
+            ],
+        },
+    )
+    assert decode(raw, "list.xlsx").split("\n") == [
+        "2024年重点任务清单",
+        "序号\t重点任务\t牵头单位\t完成时限",
+        "1\t完善低保制度\t市民政局、市财政局\t2024年6月30日",
+    ]
+
+
+def test_xlsx_without_any_task_header_gives_all_its_sheets(tmp_path):
+    raw = xlsx_bytes(tmp_path, {"A": [["甲"]], "B": [["乙", "丙"]]})
+    assert decode(raw, "upload.bin") == "甲\n乙\t丙"
+
+
+def test_xlsx_over_the_row_limit_is_refused(tmp_path, monkeypatch):
+    from tracker.pipeline import read
+
+    monkeypatch.setattr(read, "MAX_SHEET_ROWS", 5)
+    raw = xlsx_bytes(tmp_path, {"A": [[f"第{i}行"] for i in range(10)]})
+    assert refusal(raw, "big.xlsx") == "big.xlsx: 表格超过 5 行 / more than 5 rows"
+
+
+def test_damaged_xlsx_is_refused():
+    assert "big.xlsx: " in refusal(b"PK\x03\x04 truncated", "big.xlsx")
+
+
+def test_docx_that_unpacks_to_too_much_text_is_refused_before_parsing(tmp_path):
+    import time
+
+    raw = docx_bytes(tmp_path, lambda d: d.add_paragraph("民" * 2_100_000))
+    assert len(raw) < 200_000
+    started = time.perf_counter()
+    message = refusal(raw, "bomb.docx")
+    assert message == ("bomb.docx: 文本超过 2,000,000 字 / more than 2,000,000 characters of text")
+    assert time.perf_counter() - started < 2
+
+
+def test_docx_whose_body_part_is_too_large_is_refused(tmp_path, monkeypatch):
+    from tracker.pipeline import read
+
+    monkeypatch.setattr(read, "MAX_DOCUMENT_XML", 1024)
+    raw = docx_bytes(tmp_path, lambda d: d.add_paragraph("民政" * 1000))
+    assert refusal(raw, "a.docx") == "a.docx: 正文解压后超过 1 KB / body unpacks to more than 1 KB"
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("第一页\x0c第二页", "第一页\n第二页"),
+        ("一行\x0b二行", "一行\n二行"),
+        ("民政\x01工作\x1f。" + "加强养老服务。" * 40, "民政工作。" + "加强养老服务。" * 40),
+    ],
+    ids=["form-feed", "vertical-tab", "stray-controls"],
+)
+def test_xml_forbidden_characters_never_leave_the_reader(raw, text):
+    assert decode(raw.encode(), "a.txt") == text

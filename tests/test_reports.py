@@ -5,9 +5,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
-from tracker.models import Change, Measure, Unit
+from tracker.models import Change, Measure, MeasureQuerySet, Unit
 from tracker.reports import monthly_report, report_xlsx
 
 from .conftest import TODAY, make_measure
@@ -21,10 +22,10 @@ def shanghai(*args):
 
 
 def close(measure, at):
-    """The measure reached 已办结 at `at`, as 办结审核 records it."""
-    Measure.objects.filter(pk=measure.pk).update(status=Measure.Status.DONE)
-    Change.objects.create(
-        measure=measure, field="status", old="待审核", new="已办结", created_at=at
+    """The measure reached 已办结 at `at`, as 办结审核 records it: closed_at and a history line."""
+    Measure.objects.filter(pk=measure.pk).update(status=Measure.Status.DONE, closed_at=at)
+    Change.objects.write(
+        [Change(measure=measure, field="status", old="待审核", new="已办结", created_at=at)]
     )
 
 
@@ -67,6 +68,59 @@ def test_completed_counts_status_changes_inside_the_month_in_shanghai_time(count
     assert (care.total, care.done, care.completed) == (4, 4, 2)
     october = line(monthly_report(2026, 10, today=TODAY), "养老服务司")
     assert october.completed == 1
+
+
+def test_completed_counts_closed_at_not_the_status_label(counted):
+    # The history lines keep whatever label 已办结 had when they were written; renaming the
+    # label (or any other text in them) must not change a past month's 通报.
+    Change.objects.filter(field="status").update(new="已销号")
+    care = line(monthly_report(2026, 11, today=TODAY), "养老服务司")
+    assert care.completed == 2
+    assert line(monthly_report(2026, 10, today=TODAY), "养老服务司").completed == 1
+
+
+def test_a_measure_closed_this_month_counts_and_reopening_takes_it_back(
+    document, units, supervisor
+):
+    today = timezone.localdate()  # closed_at is stamped with the real clock
+    measure = make_measure(document, 1, "直接销号", unit=units["care"], status="in_progress")
+    measure.close_directly(supervisor, "已完成全部整改")
+    care = line(monthly_report(today.year, today.month, today=today), "养老服务司")
+    assert (care.done, care.completed) == (1, 1)
+
+    measure.reopen(supervisor, "回头看发现问题反弹")
+    care = line(monthly_report(today.year, today.month, today=today), "养老服务司")
+    assert (care.done, care.completed) == (0, 0)
+
+
+def test_a_suspended_or_closed_measure_never_misses_a_report(document, units):
+    # A monthly cycle with no report at all: only the open measure owes it.
+    for position, status in enumerate(["in_progress", "suspended", "done", "pending_review"]):
+        make_measure(
+            document,
+            position + 1,
+            f"月报{status}",
+            unit=units["aid"],
+            status=status,
+            report_cadence="monthly",
+            report_day=10,
+            assigned_at=shanghai(2026, 1, 1),
+        )
+    assert line(monthly_report(2026, 11, today=TODAY), "社会救助司").reports_missing == 2
+
+
+def test_missing_reports_are_the_querysets(monkeypatch, counted):
+    # One definition: whatever Measure.objects.report_missing counts, the 通报 counts.
+    seen = []
+
+    def report_missing(self, today):
+        seen.append(today)
+        return self.active().filter(title="暂缓")
+
+    monkeypatch.setattr(MeasureQuerySet, "report_missing", report_missing)
+    assert line(monthly_report(2026, 11, today=TODAY), "社会救助司").reports_missing == 1
+    assert line(monthly_report(2026, 10, today=TODAY), "社会救助司").reports_missing == 1
+    assert seen == [TODAY, date(2026, 10, 31)]  # seen from the report's "as of" day
 
 
 def test_a_past_month_sees_the_lights_from_its_last_day(document, units):
@@ -136,7 +190,8 @@ def test_report_query_count_does_not_grow_with_the_ledger(
 ):
     for position in range(1, 40):
         make_measure(document, position, f"事项{position}", unit=units["aid"])
-    with django_assert_max_num_queries(3):
+    # units, light inputs, 未按时报送 per unit, 本月办结 per unit
+    with django_assert_max_num_queries(4):
         monthly_report(2026, 11, today=TODAY)
 
 

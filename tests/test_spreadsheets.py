@@ -3,6 +3,9 @@
 import csv
 import io
 import json
+import time
+import tracemalloc
+import zipfile
 from datetime import date, datetime
 
 import pytest
@@ -12,8 +15,10 @@ from openpyxl import Workbook, load_workbook
 from tracker.models import Change, Measure, ProgressUpdate
 from tracker.spreadsheets import (
     HEADERS,
+    MAX_ROWS,
     SheetError,
     apply_plan,
+    cell_text,
     export_csv,
     export_xlsx,
     plan_import,
@@ -136,9 +141,10 @@ def test_export_query_count_does_not_grow_with_the_ledger(
         extra = make_measure(document, position, f"事项{position}", unit=units["aid"], owner=staff)
         extra.co_units.set([units["care"]])
         ProgressUpdate.objects.create(measure=extra, author=staff, progress="推进", percent=10)
-    with django_assert_max_num_queries(2):
+    # The rows, their co-units and their joint lead units: three queries at any size.
+    with django_assert_max_num_queries(3):
         export_xlsx(Measure.objects.all(), today=TODAY, title=TITLE)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):
         export_csv(Measure.objects.all(), today=TODAY)
 
 
@@ -364,7 +370,8 @@ def test_plan_import_query_count_does_not_grow_with_the_rows(
     rows = read_sheet(edited(Measure.objects.all(), {}))
     for row in rows:
         row["deadline"], row["owner"], row["unit"] = "2027-01-01", "ducha", "办公厅"
-    with django_assert_max_num_queries(4):
+    # The measures with their joint lead units, the units, the users, the user's groups.
+    with django_assert_max_num_queries(5):
         plan = plan_import(rows, supervisor)
     assert len(plan.changes) == 90 and plan.errors == []
 
@@ -410,14 +417,15 @@ def test_staff_cannot_close_a_measure_or_touch_another_units_one(
     ]
 
 
-def test_supervisors_may_close_by_import_but_nobody_may_set_pending_review(
+def test_nobody_may_close_or_set_pending_review_by_import(
     ledger, measure, care_measure, supervisor
 ):
     upload_file = edited(ledger, {(measure, "状态"): "已办结", (care_measure, "状态"): "待审核"})
     plan = plan_import(read_sheet(upload_file), supervisor)
-    assert [(c.row, c.new) for c in plan.changes] == [(3, "已办结")]
+    assert plan.changes == []
     assert [(e.row, e.message) for e in plan.errors] == [
-        (4, "“待审核”只能通过提交办结申请进入，不能导入。")
+        (3, "“已办结”须经办结审核，或在事项页直接销号并填写说明，不能导入。"),
+        (4, "“待审核”只能通过提交办结申请进入，不能导入。"),
     ]
 
 
@@ -428,3 +436,263 @@ def test_staff_cannot_reopen_a_closed_measure_by_import(ledger, measure, staff):
     assert plan.changes == []
     [error] = plan.errors
     assert "状态只能由督查员改变" in error.message
+
+
+# Hostile uploads (issue 8) -----------------------------------------------------------------
+
+CONTROL = "\x0b\x0c\x01\x1f"
+IMPORT_HEADER = ["序号", "责任领导/牵头单位", "责任人", "完成时限", "状态", "版本"]
+
+
+def xlsx_file(sheet_rows, *, dimension=None, compress=True):
+    """A minimal .xlsx built as a zip, the way a hostile file is: no openpyxl involved.
+
+    `sheet_rows` yields the <row> elements' XML (see `row_xml`); `dimension` is the declared
+    ref ("A1:F100000") or None for no <dimension> element.
+    """
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    out = io.BytesIO()
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(out, "w", method) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        )
+        archive.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+            f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<workbook {ns} xmlns:r="{rel}"><sheets>'
+            '<sheet name="督办台账" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+            f'Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
+        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            head = f"<worksheet {ns}>"
+            if dimension:
+                head += f'<dimension ref="{dimension}"/>'
+            sheet.write((head + "<sheetData>").encode())
+            batch = []
+            for row in sheet_rows:
+                batch.append(row)
+                if len(batch) == 10_000:
+                    sheet.write("".join(batch).encode())
+                    batch = []
+            sheet.write(("".join(batch) + "</sheetData></worksheet>").encode())
+    out.seek(0)
+    return out
+
+
+def row_xml(number, values):
+    """One <row>: numbers as numbers, text as inline strings."""
+    cells = []
+    for column, value in zip("ABCDEF", values, strict=False):
+        ref = f"{column}{number}"
+        if isinstance(value, int):
+            cells.append(f'<c r="{ref}"><v>{value}</v></c>')
+        elif value:
+            cells.append(f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>')
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def import_sheet(rows, **options):
+    """A sheet of IMPORT_HEADER and `rows` (lists in that column order)."""
+    lines = [row_xml(1, IMPORT_HEADER)]
+    lines += [row_xml(number, values) for number, values in enumerate(rows, start=2)]
+    return xlsx_file(lines, **options)
+
+
+def many_rows(count):
+    yield row_xml(1, IMPORT_HEADER)
+    for number in range(2, count + 2):
+        yield row_xml(number, [number, "社会救助司", "张敏", "", "推进中", 1])
+
+
+def measured(function, *args):
+    """(result or raised exception, seconds, peak traced MB) of one call."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        result = function(*args)
+    except Exception as error:
+        result = error
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return result, seconds, peak
+
+
+def test_a_100000_row_sheet_is_refused_in_under_2_seconds_without_loading_it():
+    upload_file = xlsx_file(many_rows(100_000), dimension="A1:F100001")
+    result, seconds, peak = measured(read_sheet, upload_file)
+    print(f"refused in {seconds:.3f} s, peak {peak:.1f} MB")
+    assert isinstance(result, SheetError)
+    assert f"超过 {MAX_ROWS} 行" in str(result)
+    assert seconds < 2
+    assert peak < 50  # megabytes; loading the sheet whole took gigabytes
+
+
+def test_a_sheet_without_a_dimension_is_stopped_while_streaming():
+    upload_file = xlsx_file(many_rows(100_000))
+    result, seconds, peak = measured(read_sheet, upload_file)
+    assert isinstance(result, SheetError) and f"超过 {MAX_ROWS} 行" in str(result)
+    assert seconds < 2 and peak < 50
+
+
+def test_a_compact_3_million_row_sheet_is_refused_by_its_unpacked_size():
+    upload_file = xlsx_file(["<row><c><v>1</v></c></row>" * 10_000] * 300)
+    assert len(upload_file.getvalue()) < 2 * 2**20  # about 1 MB on disk
+    result, seconds, peak = measured(read_sheet, upload_file)
+    assert isinstance(result, SheetError) and "解压后超过" in str(result)
+    assert seconds < 2 and peak < 50
+
+
+def test_a_sheet_declaring_a_huge_dimension_is_refused_before_reading_rows():
+    upload_file = import_sheet([[1, "社会救助司", "张敏", "", "推进中", 1]], dimension="A1:F900000")
+    with pytest.raises(SheetError, match="有 900000 行"):
+        read_sheet(upload_file)
+
+
+def test_a_row_far_below_the_limit_is_refused_not_skipped():
+    lines = [row_xml(1, IMPORT_HEADER), row_xml(2, [1, "社会救助司", "", "", "推进中", 1])]
+    lines.append(row_xml(50_000, [2, "社会救助司", "", "", "推进中", 1]))
+    with pytest.raises(SheetError, match=f"超过 {MAX_ROWS} 行"):
+        read_sheet(xlsx_file(lines))
+
+
+def test_a_dimension_that_understates_the_rows_hides_none_of_them():
+    rows = [[n, "社会救助司", "", "", "推进中", 1] for n in range(1, 6)]
+    assert [row["id"] for row in read_sheet(import_sheet(rows, dimension="A1:F2"))] == [
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+    ]
+
+
+def test_more_than_the_row_limit_of_filled_rows_is_refused():
+    with pytest.raises(SheetError, match=f"超过 {MAX_ROWS} 行"):
+        read_sheet(xlsx_file(many_rows(MAX_ROWS + 1), dimension=f"A1:F{MAX_ROWS + 2}"))
+
+
+def test_a_zip_that_is_no_workbook_is_refused_as_unreadable():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("hello.txt", "不是台账")
+    out.seek(0)
+    with pytest.raises(SheetError, match="无法读取该文件"):
+        read_sheet(out)
+
+
+def test_a_huge_number_as_id_is_an_error_for_that_row(ledger, measure, supervisor):
+    huge = 99999999999999999999
+    upload_file = import_sheet(
+        [
+            [huge, "养老服务司", "Zhangmin", "2026-10-31", "未启动", 1],
+            [measure.pk, "养老服务司", "Zhangmin", "2026-10-31", "未启动", 1],
+        ]
+    )
+    rows = read_sheet(upload_file)
+    assert rows[0]["id"] == str(huge)
+    plan = plan_import(rows, supervisor)
+    assert [(error.row, error.message) for error in plan.errors] == [
+        (2, f"序号“{huge}”没有对应的督办事项（可能已归档），请核对序号。")
+    ]
+    assert [(c.row, c.field, c.new) for c in plan.changes] == [(3, "unit", "养老服务司")]
+
+
+@pytest.mark.parametrize("number", ["1E+20", "1e308", "-5", "9223372036854775808"])
+def test_out_of_range_numbers_in_any_column_are_row_errors(ledger, measure, supervisor, number):
+    lines = [
+        row_xml(1, IMPORT_HEADER),
+        f'<row r="2"><c r="A2"><v>{number}</v></c><c r="B2"><v>{number}</v></c>'
+        f'<c r="C2"><v>{number}</v></c><c r="D2"><v>{number}</v></c>'
+        f'<c r="E2"><v>{number}</v></c><c r="F2"><v>{number}</v></c></row>',
+    ]
+    plan = plan_import(read_sheet(xlsx_file(lines)), supervisor)
+    assert [error.row for error in plan.errors] == [2] and plan.changes == []
+    assert "没有对应的督办事项" in plan.errors[0].message
+
+
+def test_an_uploaded_sheet_with_a_huge_id_shows_the_row_error_not_a_500(
+    client, ledger, measure, supervisor
+):
+    client.force_login(supervisor)
+    upload_file = import_sheet([[99999999999999999999, "养老服务司", "", "", "未启动", 1]])
+    upload_file.name = "台账.xlsx"
+    response = client.post("/measures/import/", {"file": upload_file})
+    assert response.status_code == 200
+    assert "序号“99999999999999999999”没有对应的督办事项" in response.content.decode()
+
+
+def test_control_characters_are_cleared_from_imported_cells():
+    assert cell_text(f"社会{CONTROL}救助司 ") == "社会    救助司"
+    assert cell_text("\ufffe推进中") == "推进中"
+
+
+def test_control_characters_in_titles_and_notes_do_not_break_the_export(
+    document, units, staff, client, supervisor
+):
+    hostile = make_measure(document, 9, f"标题{CONTROL}结束", unit=units["aid"], owner=staff)
+    ProgressUpdate.objects.create(
+        measure=hostile, author=staff, progress=f"进展{CONTROL}", problems="\x08问题", percent=5
+    )
+    measures = Measure.objects.filter(pk=hostile.pk)
+    sheet = load_workbook(
+        io.BytesIO(export_xlsx(measures, today=TODAY, title=f"台账{CONTROL}"))
+    ).active
+    assert sheet["A1"].value == "台账    "
+    assert sheet.cell(3, column_of(sheet, "任务内容")).value.startswith("标题    结束")
+    assert sheet.cell(3, column_of(sheet, "进展情况")).value == "进展    "
+    assert CONTROL[0] not in export_csv(measures, today=TODAY)
+    client.force_login(supervisor)
+    assert client.get("/measures/export.xlsx").status_code == 200
+    assert client.get("/measures/export.csv").status_code == 200
+
+
+def test_control_characters_in_a_unit_name_do_not_break_the_monthly_report(document, staff):
+    from tracker.models import Unit
+    from tracker.reports import monthly_report, report_xlsx
+
+    unit = Unit.objects.create(name=f"社会{CONTROL}事务司", position=9)
+    make_measure(document, 9, "事项", unit=unit, owner=staff)
+    report = monthly_report(2026, 11, today=TODAY)
+    sheet = load_workbook(io.BytesIO(report_xlsx(report))).active
+    names = [cell.value for cell in sheet["B"]]
+    assert "社会    事务司" in names
+
+
+def test_a_sheet_with_too_many_cells_is_refused_before_parsing():
+    wide = "<c><v>1</v></c>" * 50  # 2,000 rows of 50 cells: 100,000 cells
+    upload_file = xlsx_file([row_xml(1, IMPORT_HEADER)] + [f"<row>{wide}</row>"] * 2_000)
+    result, seconds, _ = measured(read_sheet, upload_file)
+    assert isinstance(result, SheetError) and "表格内容过多" in str(result)
+    assert seconds < 2
+
+
+def test_a_measure_with_joint_lead_units_round_trips_unchanged(supervisor, measure, units):
+    from tracker.spreadsheets import plan_import, read_sheet
+
+    measure.joint_units.set([units["care"]])
+    content = export_xlsx(Measure.objects.filter(pk=measure.pk), today=TODAY, title=TITLE)
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert sheet.cell(3, column_of(sheet, "责任领导/牵头单位")).value == "社会救助司、养老服务司"
+    upload = io.BytesIO(content)
+    upload.name = "台账.xlsx"
+    plan = plan_import(read_sheet(upload), supervisor)
+    assert plan.errors == [] and plan.changes == []

@@ -270,3 +270,173 @@ def test_without_title_or_book_the_first_section_is_the_fallback_title():
     result = outline("一、加强组织领导\n一是健全机制。二是压实责任。\n")
     assert (result.title, result.title_is_fallback) == ("一、加强组织领导", True)
     assert any("首个章节" in note for note in result.notes)
+
+
+# --- outlines of task-division documents ---------------------------------------------------------
+
+
+def all_measures(result):
+    return [m for top in result.sections for _, s in top.walk() for m in s.measures]
+
+
+def test_a_numbered_heading_with_a_comma_is_a_heading_not_a_measure():
+    text = "一、坚持守正创新，推动救助服务全链条优化\n1.完善低保制度。\n"
+    result = outline(text)
+    assert result.sections[0].title == "一、坚持守正创新，推动救助服务全链条优化"
+    assert [m.text for m in all_measures(result)] == ["1.完善低保制度。"]
+
+
+def test_short_tasks_without_a_full_stop_at_the_deepest_level_are_measures():
+    text = (
+        "一、养老服务\n"
+        "（一）完善养老服务体系\n"
+        "1.加快构建养老服务体系。\n"
+        "（1）强化机构养老兜底保障\n"
+        "（2）强化居家社区养老\n"
+        "2.推进养老机构等级评定。\n"
+        "3.推进救助管理机构标准化建设\n"
+    )
+    texts = [m.text for m in all_measures(outline(text))]
+    assert texts == [
+        "（1）强化机构养老兜底保障",
+        "（2）强化居家社区养老",
+        "2.推进养老机构等级评定。",
+        "3.推进救助管理机构标准化建设",
+    ]
+
+
+def test_an_item_with_numbered_children_is_their_heading():
+    text = "（一）社会救助\n2.深化社会救助综合改革。\n（1）推进一门受理\n（2）强化急难救助\n"
+    [group] = outline(text).sections[0].sections
+    assert (group.title, [m.text for m in group.measures]) == (
+        "2.深化社会救助综合改革",
+        ["（1）推进一门受理", "（2）强化急难救助"],
+    )
+
+
+def test_two_digit_items_and_items_starting_with_a_digit():
+    text = "（五）民生实事\n" + "".join(f"{n}.第{n}个项目。\n" for n in range(1, 12))
+    text += "12.365热线服务项目。\n13.婚姻登记项目。\n"
+    texts = [m.text for m in all_measures(outline(text))]
+    assert texts[-3:] == ["11.第11个项目。", "12.365热线服务项目。", "13.婚姻登记项目。"]
+
+
+def test_a_decimal_at_the_start_of_a_paragraph_is_not_an_item_number():
+    assert structure.outline_marker("1.5万元补贴按时发放。") is None
+    assert structure.outline_marker("2.12个乡镇敬老院提质改造。", previous_item=1).form == "1."
+
+
+def test_yi_yao_er_yao_inside_one_paragraph_are_separate_measures():
+    text = "二、重点工作\n今年重点抓好三个方面。一要兜牢民生底线。健全救助体系。二要补齐养老短板。三要提升治理效能。\n"
+    texts = [m.text for m in all_measures(outline(text))]
+    assert texts == ["一要兜牢民生底线。健全救助体系。", "二要补齐养老短板。", "三要提升治理效能。"]
+
+
+def test_parenthesised_numbers_inside_one_paragraph_are_separate_measures():
+    text = "一、重点任务\n（三）加强队伍建设。（1）开展培训；（2）完善激励机制；（3）加强考核。\n"
+    texts = [m.text for m in all_measures(outline(text))]
+    assert texts == ["（1）开展培训；", "（2）完善激励机制；", "（3）加强考核。"]
+
+
+def test_section_intros_and_breakdown_preambles_are_never_measures():
+    text = (
+        "实施方案\n"
+        "现将2024年民生实事项目分解如下：\n"
+        "一、养老服务提升行动\n"
+        "（一）居家养老服务提升行动计划。围绕养老服务圈，实施如下重点项目：\n"
+        "1.新建社区嵌入式养老服务中心4个。（县民政局负责）\n"
+    )
+    result = outline(text)
+    assert [m.text for m in all_measures(result)] == [
+        "1.新建社区嵌入式养老服务中心4个。（县民政局负责）"
+    ]
+    [intro] = result.sections[0].sections
+    assert intro.title == "（一）居家养老服务提升行动计划"
+
+
+NOTICE = (
+    "临江市人民政府办公室关于印发任务分工方案的通知\n"
+    "临政办发〔2024〕9号\n"
+    "各县（市、区）人民政府，市政府各部门：\n"
+    "现将《任务分工方案》印发给你们，各牵头单位要于每季度末报送进展，请认真贯彻落实。\n"
+    "临江市人民政府办公室\n"
+    "2024年4月8日\n"
+    "（此件公开发布）\n"
+    "一、强化基本生活救助\n"
+    "1.完善最低生活保障制度。（市民政局负责）\n"
+    "附件：任务清单\n"
+    "联系人：王敏，电话：0716-8123456\n"
+    "抄送：市委办公室。\n"
+)
+
+
+def test_notice_headers_and_footers_are_neither_sections_nor_measures():
+    result = outline(NOTICE)
+    assert result.title == "临江市人民政府办公室关于印发任务分工方案的通知"
+    assert [s.title for s in result.sections] == ["一、强化基本生活救助"]
+    assert [m.text for m in all_measures(result)] == ["1.完善最低生活保障制度。（市民政局负责）"]
+
+
+def test_labelled_lines_attach_to_the_item_above_and_make_a_short_line_a_task():
+    text = (
+        "一、重点项目\n"
+        "1.推进智慧养老平台建设\n"
+        "牵头单位：市工业和信息化局\n"
+        "责任单位：市民政局\n"
+        "完成时限：2024年底前\n"
+        "2.新建老年食堂10个。\n"
+        "牵头单位：市民政局\n"
+    )
+    first, second = all_measures(outline(text))
+    assert (first.text, first.lead_units, first.co_units) == (
+        "1.推进智慧养老平台建设",
+        ["市工业和信息化局"],
+        ["市民政局"],
+    )
+    assert (first.deadline, first.deadline_text) == (date(2024, 12, 31), "2024年底前")
+    assert (
+        first.units_text == "牵头单位：市工业和信息化局；责任单位：市民政局；完成时限：2024年底前"
+    )
+    assert (second.text, second.lead_units) == ("2.新建老年食堂10个。", ["市民政局"])
+
+
+def test_a_note_on_its_own_line_belongs_to_the_item_above():
+    text = (
+        "一、任务\n1.落实困难家庭学生资助政策。\n（市教育局牵头，市民政局配合）\n2.加强就业救助。\n"
+    )
+    first, second = all_measures(outline(text))
+    assert (first.lead_units, first.co_units) == (["市教育局"], ["市民政局"])
+    assert second.lead_units == []
+
+
+def test_an_item_with_a_trailing_note_is_one_measure_with_the_notes_units():
+    text = (
+        "一、社会救助\n"
+        "1.提高低保标准。城乡低保标准提高到每人每月820元。年底前全部达标。"
+        "（牵头单位：市财政局，配合单位：市民政局、各有关单位）\n"
+    )
+    [m] = all_measures(outline(text))
+    assert m.text.startswith("1.提高低保标准。") and m.text.endswith("各有关单位）")
+    assert (m.title, m.lead_units, m.co_units) == (
+        "提高低保标准",
+        ["市财政局"],
+        ["市民政局", "各有关单位"],
+    )
+    assert m.units_text == "（牵头单位：市财政局，配合单位：市民政局、各有关单位）"
+
+
+def test_a_note_deadline_wins_over_a_date_in_the_text():
+    text = "一、任务\n1.盘活存量设施。2024年6月底前完成摸底。（市民政局牵头；完成时限：2024年9月底前）\n"
+    [m] = all_measures(outline(text))
+    assert (m.deadline, m.deadline_text) == (date(2024, 9, 30), "2024年9月底前")
+
+
+def test_a_long_term_note_has_no_date_on_purpose():
+    text = "一、任务\n1.加强综合监管。（市市场监管局牵头，市民政局配合；长期坚持）\n"
+    [m] = all_measures(outline(text))
+    assert (m.deadline, m.deadline_text, m.long_term) == (None, "长期坚持", True)
+
+
+def test_measures_inherit_the_note_of_their_heading():
+    text = "（一）健全救助体系（牵头单位：市民政局）\n1.完善低保制度。\n2.健全临时救助。\n"
+    assert [m.lead_units for m in all_measures(outline(text))] == [["市民政局"], ["市民政局"]]

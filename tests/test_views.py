@@ -658,3 +658,55 @@ POST_ONLY = [
 def test_post_only_views_reject_get(supervisor, name, takes_pk):
     url = reverse(name, args=[1] if takes_pk else [])
     assert client_for(supervisor).get(url).status_code == 405
+
+
+def test_source_sentence_is_fetched_when_a_row_is_opened(leader, measure):
+    client = client_for(leader)
+    url = reverse("measure_text", args=[measure.pk])
+    fragment = client.get(url, **HTMX).content.decode()
+    assert (
+        fragment.strip()
+        == '<blockquote class="source-text">一是健全低保动态管理机制。</blockquote>'
+    )
+    assert client.get(url)["Location"] == reverse("measure_detail", args=[measure.pk])
+    ledger = client.get(reverse("measure_list")).content.decode()
+    assert f'hx-get="{url}"' in ledger and "一是健全低保动态管理机制。" not in ledger
+
+
+def test_a_page_of_100_rows_stays_lean(supervisor, document, units, staff):
+    """The source sentence is not in the rows; each row is its status form and a few cells.
+
+    The row's form (token, version, next, status select) is what every row must carry for
+    the no-JS path, so the budget is per row: about 1.2 KB with these titles."""
+    from datetime import timedelta
+
+    from .conftest import make_measure
+
+    for i in range(120):
+        make_measure(
+            document,
+            i + 10,
+            f"完善居家社区养老服务网络第{i}项任务",
+            text="一是完善居家社区养老服务网络，推进街道综合养老服务中心全覆盖。" * 3,
+            unit=units["care"],
+            owner=staff,
+            deadline=date(2026, 11, 1) + timedelta(days=i),
+        )
+    html = client_for(supervisor).get(reverse("measure_list")).content
+    assert html.count(b'<tr id="measure-') == 100
+    assert len(html) < 140_000, len(html)
+    assert "推进街道综合养老服务中心全覆盖".encode() not in html
+
+
+def test_pages_are_compressed_with_fresh_csrf_masks(leader, measure):
+    import gzip
+    import re
+
+    client = client_for(leader)
+    first = client.get(reverse("measure_list"), HTTP_ACCEPT_ENCODING="gzip")
+    second = client.get(reverse("measure_list"), HTTP_ACCEPT_ENCODING="gzip")
+    assert first["Content-Encoding"] == "gzip"
+    pages = [gzip.decompress(r.content).decode() for r in (first, second)]
+    tokens = [re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1) for page in pages]
+    assert tokens[0] != tokens[1]  # masked per response: a compressed length leaks nothing
+    assert "健全低保动态管理机制" in pages[0]

@@ -293,10 +293,13 @@ def test_recheck_is_for_supervisors(staff, leader, closed):
 # 催办 -----------------------------------------------------------------------------------
 
 
-def test_supervisor_reminds_an_owner(supervisor, staff, measure, mailoutbox):
+def test_supervisor_reminds_an_owner(
+    supervisor, staff, measure, mailoutbox, django_capture_on_commit_callbacks
+):
     staff.email = "zhangmin@example.gov.cn"
     staff.save()
-    response = post(supervisor, "measure_remind", measure.pk, {"note": "请本周内报送"})
+    with django_capture_on_commit_callbacks(execute=True):  # 催办 mail goes out on commit
+        response = post(supervisor, "measure_remind", measure.pk, {"note": "请本周内报送"})
     assert "已催办" in response.content.decode()
     reminder = Reminder.objects.get()
     assert (reminder.recipient, reminder.sent_by, reminder.emailed) == (staff, supervisor, True)
@@ -305,7 +308,7 @@ def test_supervisor_reminds_an_owner(supervisor, staff, measure, mailoutbox):
 
 
 def test_remind_every_overdue_measure_of_a_unit(
-    supervisor, staff, document, units, freeze_today, mailoutbox
+    supervisor, staff, document, units, freeze_today, mailoutbox, django_capture_on_commit_callbacks
 ):
     from .conftest import make_measure
 
@@ -315,7 +318,8 @@ def test_remind_every_overdue_measure_of_a_unit(
         [date(2026, 11, 1), date(2026, 11, 20), date(2026, 12, 31)], start=1
     ):
         make_measure(document, n, f"事项{n}", unit=units["aid"], owner=staff, deadline=deadline)
-    response = client_for(supervisor).post(reverse("unit_remind", args=[units["aid"].pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(supervisor).post(reverse("unit_remind", args=[units["aid"].pk]))
     assert response.status_code == 302
     assert Reminder.objects.count() == 2
     assert len(mailoutbox) == 1  # one mail per owner

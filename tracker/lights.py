@@ -99,6 +99,9 @@ def report_missing(cadence, day, last_report, assigned_on, today):
     The period ending on `latest` runs from the day after `previous`; any report filed after
     `previous` (even late) counts. A measure assigned inside that period owes its first
     report at the next due date.
+
+    This is the rule for one measure (its 黄灯). Counts and lists of measures use its SQL
+    form, `Measure.objects.report_missing(today)`, which also leaves out closed measures.
     """
     if not cadence or day is None or assigned_on is None:
         return False

@@ -1,14 +1,13 @@
 import uuid
 from datetime import datetime, time, timedelta
-from functools import cached_property, reduce
-from operator import or_
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
+from django.db.models.functions import Coalesce, Concat, Greatest, Least, StrIndex, TruncDate
 from django.utils import timezone
 
 from . import lights
@@ -324,23 +323,33 @@ def due_soon_q(today, days=None):
     return open_q() & Q(deadline__gte=today, deadline__lte=today + timedelta(days=days))
 
 
-def report_missing_q(today):
-    """未按时报送, as lights.report_missing defines it, for the annotation `latest_progress_at`.
+def report_boundary(today):
+    """Per row, the start (Asia/Shanghai) of the day after its cycle's opening due date.
 
     The due dates depend only on (cadence, day) and today, so each of the 63 possible cycles
-    gets its boundary computed once in Python: the start (Asia/Shanghai) of the day after the
-    period's opening due date. Assigned before it and no report since: missing.
+    gets its boundary computed once in Python (lights.due_dates_before) and the database picks
+    one with a CASE. No cycle: NULL, and every comparison with it is false.
     """
-    cases = []
+    whens = []
     for cadence, days in lights.CYCLE_DAYS.items():
         for day in days:
             _latest, previous = lights.due_dates_before(cadence, day, today)
             boundary = timezone.make_aware(datetime.combine(previous + timedelta(days=1), time()))
-            cases.append(
-                Q(report_cadence=cadence, report_day=day, assigned_at__lt=boundary)
-                & (Q(latest_progress_at__isnull=True) | Q(latest_progress_at__lt=boundary))
+            whens.append(
+                models.When(report_cadence=cadence, report_day=day, then=models.Value(boundary))
             )
-    return open_q() & reduce(or_, cases)
+    return models.Case(*whens, output_field=models.DateTimeField())
+
+
+def report_missing_q():
+    """未按时报送, as lights.report_missing defines it, for a queryset with the aliases
+    `report_boundary` and `latest_progress_at` (MeasureQuerySet.with_report_facts):
+    assigned before the boundary and no report since."""
+    return (
+        open_q()
+        & Q(assigned_at__lt=F("report_boundary"))
+        & (Q(latest_progress_at__isnull=True) | Q(latest_progress_at__lt=F("report_boundary")))
+    )
 
 
 class DayNumber(models.Func):
@@ -362,8 +371,8 @@ class DayNumber(models.Func):
         )
 
 
-# Most urgent first: the order of the dashboard and of ?sort=light.
-LIGHT_RANK = ["red", "yellow", "blue", "green", "paused", "done"]
+# Most urgent first: the order of ?sort=light, as positions in one string (see by_urgency).
+URGENCY = " red yellow blue green paused done"
 
 
 def light_case(today, thresholds):
@@ -379,12 +388,8 @@ def light_case(today, thresholds):
         models.When(status=Measure.Status.DONE, then=models.Value(Light.DONE.value)),
         models.When(status=Measure.Status.SUSPENDED, then=models.Value(Light.PAUSED.value)),
         models.When(deadline__lt=today, then=models.Value(Light.RED.value)),
-        models.When(report_missing_q(today) | behind, then=models.Value(Light.YELLOW.value)),
-        models.When(
-            deadline__gte=today,
-            deadline__lte=today + timedelta(days=thresholds.soon_days),
-            then=models.Value(Light.BLUE.value),
-        ),
+        models.When(report_missing_q() | behind, then=models.Value(Light.YELLOW.value)),
+        models.When(due_soon_q(today, thresholds.soon_days), then=models.Value(Light.BLUE.value)),
         default=models.Value(Light.GREEN.value),
         output_field=models.CharField(),
     )
@@ -413,51 +418,47 @@ class MeasureQuerySet(models.QuerySet):
     def done(self):
         return self.active().filter(status=Measure.Status.DONE)
 
-    def with_latest_report(self):
-        return self.annotate(
-            latest_progress_at=Subquery(latest_progress().values("created_at")[:1])
-        )
-
-    def with_light(self, today, thresholds=None):
-        """Annotate `light` (lights.Light values) and `light_rank`, computed in the database.
-
-        The rules are lights.light(); tests/test_light_sql.py checks the two agree on
-        generated measures at every boundary, on SQLite and PostgreSQL alike.
-        """
-        thresholds = thresholds or lights.Thresholds.from_settings()
-        latest = latest_progress()
+    def with_report_facts(self, today):
+        """Aliases (not selected) that the 未按时报送 rule reads."""
         qs = self
         if "latest_progress_at" not in qs.query.annotations:
-            qs = qs.annotate(latest_progress_at=Subquery(latest.values("created_at")[:1]))
+            qs = qs.alias(latest_progress_at=Subquery(latest_progress().values("created_at")[:1]))
+        return qs.alias(report_boundary=report_boundary(today))
+
+    def with_light(self, today, thresholds=None):
+        """Annotate `light` (a lights.Light value), computed in the database as one CASE.
+
+        The rules are lights.light(); tests/test_light_sql.py checks the two agree on
+        generated measures at every boundary, on SQLite and PostgreSQL alike. Intermediate
+        values are aliases, so the SQL selects one extra column.
+        """
+        thresholds = thresholds or lights.Thresholds.from_settings()
+        qs = self.with_report_facts(today)
         if "latest_percent" not in qs.query.annotations:
-            qs = qs.annotate(
-                latest_percent=Subquery(latest.filter(percent__isnull=False).values("percent")[:1])
+            qs = qs.alias(
+                latest_percent=Subquery(
+                    latest_progress().filter(percent__isnull=False).values("percent")[:1]
+                )
             )
         start = DayNumber(TruncDate("assigned_at", tzinfo=timezone.get_default_timezone()))
         span = DayNumber("deadline") - start
         elapsed = Least(Greatest(DayNumber(models.Value(today)) - start, models.Value(0)), span)
-        qs = qs.annotate(
+        qs = qs.alias(
             pace_span=span,
             # elapsed% - percent > gap  ⇔  elapsed·100 > (gap + percent)·span, for span > 0
             pace_elapsed_x100=elapsed * 100,
             pace_allowed=(thresholds.pace_gap + Coalesce("latest_percent", 0)) * span,
         )
-        qs = qs.annotate(light=light_case(today, thresholds))
-        return qs.annotate(
-            light_rank=models.Case(
-                *(
-                    models.When(light=value, then=models.Value(rank))
-                    for rank, value in enumerate(LIGHT_RANK)
-                ),
-                output_field=models.IntegerField(),
-            )
-        )
+        return qs.annotate(light=light_case(today, thresholds))
+
+    def by_urgency(self):
+        """Red first, then yellow, blue, green, paused, done; for a with_light queryset."""
+        rank = StrIndex(models.Value(URGENCY), Concat(models.Value(" "), F("light")))
+        return self.order_by(rank, F("deadline").asc(nulls_last=True), "pk")
 
     def report_missing(self, today):
         """未按时报送: the one definition the dashboard, 通报, reminders and export count."""
-        if "latest_progress_at" not in self.query.annotations:
-            return self.active().with_latest_report().filter(report_missing_q(today))
-        return self.active().filter(report_missing_q(today))
+        return self.active().with_report_facts(today).filter(report_missing_q())
 
     def rechecks_due(self, today):
         """回头看 whose date has come."""
@@ -468,6 +469,13 @@ class MeasureQuerySet(models.QuerySet):
         latest = latest_progress()
         return (
             self.select_related("document", "section", "unit", "owner")
+            # A row shows the document's title, never its texts (tens of KB each).
+            .defer(
+                "document__raw_text",
+                "document__clean_text",
+                "document__repairs",
+                "section__text",
+            )
             .prefetch_related("joint_units")
             .annotate(
                 latest_progress=Subquery(latest.values("progress")[:1]),
@@ -643,6 +651,7 @@ class Measure(models.Model):
         indexes = [
             models.Index(fields=["status", "deadline"], name="measure_status_deadline"),
             models.Index(fields=["unit", "status"], name="measure_unit_status"),
+            models.Index(fields=["owner", "status"], name="measure_owner_status"),
             models.Index(fields=["deadline"], name="measure_deadline"),
             # The ledger's default order: lets a page of 100 stop after 100 rows.
             models.Index(fields=["document", "position"], name="measure_ledger_order"),

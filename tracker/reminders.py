@@ -12,12 +12,16 @@ heading asks for a different action; it is still one measure and one Reminder ro
 - 已逾期: open and the deadline is before today.
 - 即将到期: open and the deadline is today or within settings.DUE_SOON_DAYS (the 蓝灯 window).
 - 待报送进展: has a reporting cycle and either the report for the last finished period is missing
-  (lights.report_missing, i.e. 未按时报送) or the next report is due within REPORT_AHEAD_DAYS
-  days (today included) and has not been filed yet.
+  (`Measure.objects.report_missing(today)`, i.e. 未按时报送, as the dashboard counts it) or the
+  next report is due within REPORT_AHEAD_DAYS days (today included) and has not been filed yet
+  (the same queryset asked about a day a few days ahead).
 - 退回重办: the latest 办结 request was returned and the measure is still 推进中.
 
 Measures 待审核 are left out of owner digests: the owner has asked to close them and the next
 step is the supervisor's; they are counted in the supervisor summary instead.
+
+Mail goes out only after the transaction that records it has committed
+(`transaction.on_commit`): no database lock is held while the mail server is talked to.
 """
 
 import logging
@@ -35,11 +39,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .lights import due_dates_before, report_missing
+from . import lights
+from .lights import due_dates_before
 from .models import (
     Change,
     ClosureRequest,
-    Decision,
     DigestLog,
     ExtensionRequest,
     Measure,
@@ -70,7 +74,11 @@ def one_line(text):
 
 
 def send_manual(reminders, today=None):
-    """Mail the owners about Reminder rows just written by `Measure.remind`; returns mails sent.
+    """Mail the owners about Reminder rows written by `Measure.remind`, once they are committed.
+
+    The mails go out when the current transaction commits (at once outside one), so no lock is
+    held while the mail server answers. Returns the mails sent, or None when the caller's
+    transaction is still open and they are yet to go.
 
     One mail per recipient, listing all of their measures (a unit's 集中催办 becomes one mail per
     owner). Rows already mailed are skipped, so calling this twice does not mail twice. A
@@ -78,6 +86,13 @@ def send_manual(reminders, today=None):
     reminder stays on record and the page can show it was not mailed.
     """
     today = today or timezone.localdate()
+    outcome = []
+    transaction.on_commit(lambda: outcome.append(mail_reminders(reminders, today)))
+    return outcome[0] if outcome else None
+
+
+def mail_reminders(reminders, today):
+    """send_manual's mailing, after commit; returns the mails sent."""
     by_pk = {reminder.pk: reminder for reminder in reminders}
     rows = (
         Reminder.objects.filter(pk__in=by_pk, kind=Reminder.Kind.MANUAL, emailed=False)
@@ -203,9 +218,10 @@ def digest_measures():
         .exclude(status=Measure.Status.PENDING_REVIEW)
         .filter(owner__isnull=False)
         .for_ledger()
-        # for_ledger joins the document (with its full text) and the section; a mail needs
-        # neither, and a digest run reads every open measure.
+        # for_ledger joins the document (with its full text) and the section and prefetches
+        # the joint units; a mail needs none of them, and a digest run reads every open measure.
         .select_related(None)
+        .prefetch_related(None)
         .select_related("owner", "unit")
         .annotate(
             latest_closure_status=Subquery(latest_closure.values("status")[:1]),
@@ -217,21 +233,21 @@ def digest_measures():
 
 def owner_digest(user, today):
     """What `user` should hear about today; reads, writes nothing."""
-    return build_digest(user, digest_measures().filter(owner=user), today)
+    owed = ReportsOwed.of(Measure.objects.filter(owner=user), today)
+    return build_digest(user, digest_measures().filter(owner=user), today, owed)
 
 
-def build_digest(user, measures, today):
+def build_digest(user, measures, today, owed):
     soon_days = settings.DUE_SOON_DAYS
     groups = defaultdict(list)
     for measure in measures:
         url = absolute_url("measure_detail", measure.pk)
-        if measure.deadline is not None:
+        if measure.is_overdue(today):
+            groups["overdue"].append(DigestItem(measure, url, days=measure.days_overdue(today)))
+        elif lights.is_due_soon(measure.deadline, today, soon_days):
             days = (measure.deadline - today).days
-            if days < 0:
-                groups["overdue"].append(DigestItem(measure, url, days=-days))
-            elif days <= soon_days:
-                groups["due_soon"].append(DigestItem(measure, url, days=days))
-        report = report_owed(measure, today)
+            groups["due_soon"].append(DigestItem(measure, url, days=days))
+        report = owed.report(measure)
         if report:
             groups["reports"].append(DigestItem(measure, url, due=report[0], late=report[1]))
         if (
@@ -245,21 +261,46 @@ def build_digest(user, measures, today):
     return Digest(user, today, **{name: tuple(items) for name, items in groups.items()})
 
 
-def report_owed(measure, today):
-    """(due date, late) of the progress report the owner owes now, or None.
+def reports_ahead_day(today):
+    """A report due by the day before this (today included) is listed before it is late."""
+    return today + timedelta(days=REPORT_AHEAD_DAYS + 1)
 
-    Late is lights.report_missing as the ledger's 黄灯 sees it. Due soon asks the same question
-    a few days ahead: would the report be missing then if nothing is filed before? That can only
-    change between today and then if a due date falls in between, and it is that due date.
+
+@dataclass(frozen=True)
+class ReportsOwed:
+    """Which measures owe a progress report: late now, or due within REPORT_AHEAD_DAYS.
+
+    Late is `Measure.objects.report_missing(today)`, the 未按时报送 the dashboard, the 通报
+    and the ledger's 黄灯 count. Due ahead asks the same queryset a few days on: would the
+    report be missing then if nothing is filed before? That can only change between today and
+    then if a due date falls in between, and it is that due date.
     """
-    cadence, day = measure.report_cadence, measure.report_day
-    facts = (cadence, day, measure.latest_progress_at, measure.assigned_at)
-    if report_missing(*facts, today):
-        return due_dates_before(cadence, day, today)[0], True
-    ahead = today + timedelta(days=REPORT_AHEAD_DAYS + 1)
-    if report_missing(*facts, ahead):
-        return due_dates_before(cadence, day, ahead)[0], False
-    return None
+
+    today: date
+    late: frozenset  # ids of Measure.objects.report_missing(today)
+    ahead: frozenset  # ids of Measure.objects.report_missing(ahead_day)
+
+    @property
+    def ahead_day(self):
+        return reports_ahead_day(self.today)
+
+    @classmethod
+    def of(cls, measures, today):
+        """Two queries, whatever the size of `measures` (a Measure queryset)."""
+
+        def missing(day):
+            return frozenset(measures.report_missing(day).values_list("pk", flat=True))
+
+        return cls(today, missing(today), missing(reports_ahead_day(today)))
+
+    def report(self, measure):
+        """(due date, late) of the progress report the owner owes now, or None."""
+        cadence, day = measure.report_cadence, measure.report_day
+        if measure.pk in self.late:
+            return due_dates_before(cadence, day, self.today)[0], True
+        if measure.pk in self.ahead:
+            return due_dates_before(cadence, day, self.ahead_day)[0], False
+        return None
 
 
 # Supervisor summary -----------------------------------------------------------------------
@@ -292,8 +333,7 @@ class Summary:
 
 
 def supervisor_summary(today):
-    """The whole ledger in a few counts, using the same querysets and lights as the pages."""
-    open_measures = Measure.objects.open()
+    """The whole ledger in a few counts, from the same queryset methods as the dashboard."""
     overdue = Measure.objects.overdue(today)
     by_unit = (
         overdue.values("unit__name")
@@ -303,24 +343,11 @@ def supervisor_summary(today):
     return Summary(
         today=today,
         overdue=overdue.count(),
-        due_soon=Measure.objects.due_soon(today, days=settings.DUE_SOON_DAYS).count(),
-        reports_missing=sum(
-            report_missing(
-                row["report_cadence"],
-                row["report_day"],
-                row["latest_progress_at"],
-                row["assigned_at"],
-                today,
-            )
-            for row in open_measures.light_inputs()
-        ),
-        pending_extensions=ExtensionRequest.objects.filter(
-            status=Decision.PENDING, measure__archived_at__isnull=True
-        ).count(),
-        pending_closures=ClosureRequest.objects.filter(
-            status=ClosureRequest.Outcome.PENDING, measure__archived_at__isnull=True
-        ).count(),
-        rechecks_due=Measure.objects.done().filter(recheck_on__lte=today).count(),
+        due_soon=Measure.objects.due_soon(today).count(),
+        reports_missing=Measure.objects.report_missing(today).count(),
+        pending_extensions=ExtensionRequest.objects.pending().count(),
+        pending_closures=ClosureRequest.objects.pending().count(),
+        rechecks_due=Measure.objects.rechecks_due(today).count(),
         overdue_by_unit=tuple((row["unit__name"] or NO_UNIT, row["n"]) for row in by_unit),
     )
 
@@ -347,7 +374,7 @@ class DailyResult:
     items: int = 0  # measures listed across the owner digests = Reminder rows written
     already_sent: int = 0  # recipients skipped: their mail for the day is in DigestLog
     without_email: int = 0  # recipients with something to read but no address
-    failed: int = 0  # mails the server refused; not logged, so the next run retries them
+    failed: int = 0  # mails the server refused; their log is removed, so the next run retries
     recipients: list[str] = field(default_factory=list)
 
 
@@ -355,10 +382,14 @@ def send_daily(today, *, dry_run=False):
     """Send the day's owner digests and supervisor summaries, each recipient at most once a day.
 
     A supervisor whose summary would be all zeros gets no mail, like an owner with nothing due.
-    Each mail is sent inside the transaction that writes its DigestLog row (and, for an owner,
-    one Reminder per listed measure): a failed send writes nothing, and a second run the same
-    day finds the log and sends nothing. A dry run reads and renders, and neither sends nor
-    writes. Queries: a fixed number for the reading, then a fixed number per recipient.
+    Each recipient's DigestLog row (and, for an owner, one Reminder per listed measure) is
+    written in a short transaction, and the mail goes out once it has committed: a second run
+    the same day finds the log and sends nothing, and a mail the server refuses has its log
+    removed again, so the next run retries it. A dry run reads and renders, and neither sends
+    nor writes. Queries: a fixed number for the reading, then a fixed number per recipient.
+
+    The counts in the result are of mails actually sent, so inside a caller's transaction they
+    are complete only once it has committed.
     """
     result = DailyResult(day=today, dry_run=dry_run)
     done = set(DigestLog.objects.filter(day=today).values_list("recipient_id", "kind"))
@@ -367,8 +398,9 @@ def send_daily(today, *, dry_run=False):
         .filter(owner__is_active=True)
         .order_by("owner_id", F("deadline").asc(nulls_last=True), "document_id", "position")
     )
+    owed = ReportsOwed.of(Measure.objects.all(), today)
     digests = [
-        build_digest(owner, group, today)
+        build_digest(owner, group, today, owed)
         for owner, group in groupby(measures, key=lambda measure: measure.owner)
     ]
     summary = supervisor_summary(today)
@@ -409,9 +441,12 @@ def send_owner_digest(digest, result, done, connection):
     if digest.overdue:
         subject += f"（其中逾期{len(digest.overdue)}项）"
     message = mail.EmailMessage(subject, body, to=[user.email], connection=connection)
-    if log_and_send(result, user, DigestLog.Kind.OWNER, len(headings), message, reminders):
+
+    def sent():
         result.owner_mails += 1
         result.items += len(headings)
+
+    log_and_send(result, user, DigestLog.Kind.OWNER, len(headings), message, sent, reminders)
 
 
 def send_summary(supervisor, summary, result, done, connection):
@@ -438,23 +473,35 @@ def send_summary(supervisor, summary, result, done, connection):
         f"即将到期{summary.due_soon}项、待审核{summary.pending_closures}项"
     )
     message = mail.EmailMessage(subject, body, to=[supervisor.email], connection=connection)
-    if log_and_send(result, supervisor, DigestLog.Kind.SUPERVISOR, summary.total, message):
+
+    def sent():
         result.supervisor_mails += 1
 
+    log_and_send(result, supervisor, DigestLog.Kind.SUPERVISOR, summary.total, message, sent)
 
-def log_and_send(result, recipient, kind, items, message, reminders=()):
-    """Log and send together: either both happen or neither does. Returns whether it was sent."""
+
+def log_and_send(result, recipient, kind, items, message, sent, reminders=()):
+    """Log, then send once the log has committed; `sent()` is called if the mail went out.
+
+    The log is written first and committed, so a second run (even one racing this) finds it
+    and does not mail the same person twice; the mail leaves after the commit, so no lock is
+    held while the mail server answers. A mail the server refuses has its log, reminders and
+    history lines removed again, so the next run retries it.
+    """
     if result.dry_run:
         result.recipients.append(recipient.email)
-        return True
+        sent()
+        return
     try:
         with transaction.atomic():
             # The unique (recipient, day, kind) row goes first: a second run racing this one
             # stops here instead of mailing the same person twice.
-            DigestLog.objects.create(recipient=recipient, day=result.day, kind=kind, items=items)
-            Reminder.objects.bulk_create(reminders)
+            log = DigestLog.objects.create(
+                recipient=recipient, day=result.day, kind=kind, items=items
+            )
+            written = Reminder.objects.bulk_create(reminders)
             # Every reminder is a step in the measure's history too.
-            Change.objects.bulk_create(
+            history = Change.objects.write(
                 Change(
                     measure=r.measure,
                     field="reminder",
@@ -464,13 +511,30 @@ def log_and_send(result, recipient, kind, items, message, reminders=()):
                 )
                 for r in reminders
             )
-            message.send()
+            transaction.on_commit(
+                lambda: send_logged(result, recipient, message, sent, log, written, history)
+            )
     except IntegrityError:
         result.already_sent += 1
-        return False
-    except OSError:  # smtplib.SMTPException and socket errors; the rollback un-logs it
+
+
+def send_logged(result, recipient, message, sent, log, reminders, history):
+    """on_commit: send a logged mail; if it could not be sent, take the log back.
+
+    A mail server that refuses or cannot be reached (OSError: smtplib.SMTPException and
+    socket errors) is counted as failed; anything else is raised once the log is taken back.
+    """
+    try:
+        message.send()
+    except Exception as error:
+        with transaction.atomic():
+            Change.objects.filter(pk__in=[entry.pk for entry in history]).delete()
+            Reminder.objects.filter(pk__in=[reminder.pk for reminder in reminders]).delete()
+            DigestLog.objects.filter(pk=log.pk).delete()
+        if not isinstance(error, OSError):
+            raise
         logger.exception("每日提醒发送失败：%s", recipient.email)
         result.failed += 1
-        return False
+        return
     result.recipients.append(recipient.email)
-    return True
+    sent()

@@ -3,8 +3,11 @@
 Everything except 本月办结 describes the measures as they are now, with the lights worked
 out for the report's "as of" day: today for the current month, the month's last day for a
 past month. The ledger keeps no daily snapshots, so a past month's report shows today's
-statuses and reports seen from that day; only 本月办结 is historical, read from the
-status changes (Change rows) made in that month, Asia/Shanghai time.
+statuses and reports seen from that day; only 本月办结 is historical: the measures whose
+`closed_at` (set when a measure reaches 已办结) falls in that month, Asia/Shanghai time.
+
+未按时报送 is `Measure.objects.report_missing(as_of)`, the same queryset the dashboard, the
+reminders and the ledger's 黄灯 use; it is counted per unit in SQL, never re-derived here.
 """
 
 import calendar
@@ -17,8 +20,8 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from .lights import Light, Thresholds, light_of, report_missing
-from .models import Change, Measure, Unit
+from .lights import Light, Thresholds, light_of
+from .models import Measure, Unit
 from .spreadsheets import HEADER_FILL, set_print_layout, workbook_bytes, write_cell
 
 UNASSIGNED = "未明确牵头单位"
@@ -76,13 +79,15 @@ class Report:
 
 
 def monthly_report(year, month, *, today):
-    """The 通报 for a month up to `today`; three queries whatever the size of the ledger."""
+    """The 通报 for a month up to `today`; four queries whatever the size of the ledger."""
     as_of = report_day(year, month, today)
     stats = {unit.pk: UnitStats(unit.name, unit) for unit in Unit.objects.all()}
     unassigned = UnitStats(UNASSIGNED)
     thresholds = Thresholds.from_settings()
     for row in Measure.objects.active().light_inputs():
         count(stats.get(row["unit_id"], unassigned), row, as_of, thresholds)
+    for unit_id, missing in reports_missing_by_unit(as_of):
+        stats.get(unit_id, unassigned).reports_missing = missing
     for unit_id, completed in completed_in(year, month):
         stats.get(unit_id, unassigned).completed = completed
     units = ranked(list(stats.values()))
@@ -108,31 +113,39 @@ def count(stats, row, as_of, thresholds):
     stats.on_track += light in (Light.GREEN, Light.BLUE)
     stats.behind += light == Light.YELLOW
     stats.overdue += light == Light.RED
-    stats.reports_missing += row["status"] not in Measure.CLOSED_STATUSES and report_missing(
-        row["report_cadence"],
-        row["report_day"],
-        row["latest_progress_at"],
-        row["assigned_at"],
-        as_of,
+
+
+def reports_missing_by_unit(as_of):
+    """(unit id, 未按时报送 measures) as `Measure.objects.report_missing` counts them."""
+    return (
+        Measure.objects.report_missing(as_of)
+        .order_by()
+        .values_list("unit_id")
+        .annotate(Count("pk"))
     )
 
 
-def completed_in(year, month):
-    """(unit id, measures that reached 已办结 in the month), by the measure's current unit."""
+def month_bounds(year, month):
+    """The month's first moment and the next month's, Asia/Shanghai."""
     zone = timezone.get_default_timezone()
     start = datetime(year, month, 1, tzinfo=zone)
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return start, end
+
+
+def completed_in(year, month):
+    """(unit id, measures closed in the month), by the measure's current unit.
+
+    Read from `Measure.closed_at`, a stored timestamp, so renaming a status label never
+    changes a past month's 通报. A measure reopened since has no closed_at and is not counted.
+    """
+    start, end = month_bounds(year, month)
     return (
-        Change.objects.filter(
-            field="status",
-            new=Measure.Status.DONE.label,
-            created_at__gte=start,
-            created_at__lt=end,
-            measure__archived_at__isnull=True,
-        )
+        Measure.objects.active()
+        .filter(closed_at__gte=start, closed_at__lt=end)
         .order_by()
-        .values_list("measure__unit_id")
-        .annotate(Count("measure_id", distinct=True))
+        .values_list("unit_id")
+        .annotate(Count("pk"))
     )
 
 
@@ -182,9 +195,7 @@ def report_xlsx(report):
     sheet.title = f"{report.year}年{report.month}月"
     width = len(REPORT_COLUMNS)
     heading(sheet, 1, report.title, width, Font(size=16, bold=True), "center")
-    basis = (
-        f"统计截至 {report.as_of:%Y-%m-%d}。本月办结按当月办结记录统计，其余各项按当前状态统计。"
-    )
+    basis = f"统计截至 {report.as_of:%Y-%m-%d}。本月办结按办结时间统计，其余各项按当前状态统计。"
     heading(sheet, 2, basis, width, Font(size=10), "left")
     for column, (label, column_width) in enumerate(REPORT_COLUMNS, start=1):
         cell = table_cell(sheet, REPORT_HEADER_ROW, column, label)

@@ -11,6 +11,8 @@ the older values back.
 import csv
 import io
 import re
+import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,6 +25,8 @@ from openpyxl.utils import get_column_letter
 
 from .lights import COLOURS, light_of
 from .models import Measure, Unit, User, latest_progress
+from .pipeline.read import check_archive, xml_safe
+from .pipeline.types import ImportProblem
 
 # (label, column width); the order is the layout of the sheet and of the CSV.
 COLUMNS = (
@@ -59,6 +63,19 @@ IMPORT_FIELDS = ("unit", "owner", "deadline", "status")
 HEADER_SEARCH_ROWS = 10
 # The rows travel in the session between preview and apply; a ledger is a few hundred rows.
 MAX_ROWS = 5000
+# An upload is measured before openpyxl builds anything from it: a 1.3 MB file can declare
+# millions of rows. The zip's declared sizes first (tracker.pipeline.read.check_archive), then
+# each part's XML is counted as it inflates (no more than MAX_SHEET_ROWS rows, blank ones
+# included, and as many cells and shared strings as a full ledger with a few added columns),
+# then the sheet's declared dimension; reading stops at MAX_SHEET_ROWS whatever the file says.
+# Parsing costs openpyxl about 20 µs a cell, so the cell limit also bounds the time.
+MAX_SHEET_ROWS = 2 * MAX_ROWS
+MAX_SHEET_CELLS = 16 * MAX_ROWS  # the export has 13 columns
+MAX_SHARED_STRINGS = MAX_SHEET_CELLS
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+MAX_PART_BYTES = 30 * 1024 * 1024
+MAX_CELL_CHARS = 200  # the imported columns are names, dates and numbers
+MAX_ID = 2**63 - 1  # the largest primary key the databases store
 IMPORT_NOTE = "Excel导入"
 
 THIN = Side(style="thin", color="999999")
@@ -69,6 +86,10 @@ HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 
 class SheetError(Exception):
     """The uploaded sheet cannot be used; the message is shown to the person as it is."""
+
+
+TOO_MANY_ROWS = f"表格超过 {MAX_ROWS} 行，请分批导入。"
+UNREADABLE = "无法读取该文件：请上传本系统导出的 .xlsx 台账（不支持 .xls 和 .csv）。"
 
 
 # Export -----------------------------------------------------------------------------------
@@ -93,7 +114,7 @@ def row_values(measure, light):
         measure.pk,
         f"{measure.title}\n{measure.text}",
         f"{measure.document.title} › {measure.section.path}",
-        Measure.display_value("unit", measure.unit),
+        measure.lead_units_display,
         "、".join(unit.name for unit in measure.co_units.all()),  # in the units' own order
         Measure.display_value("owner", measure.owner),
         measure.deadline,
@@ -131,7 +152,7 @@ def export_xlsx(measures, *, today, title):
 
 
 def write_title(sheet, title):
-    sheet.cell(1, 1, title).font = Font(size=16, bold=True)
+    sheet.cell(1, 1, xml_safe(title)).font = Font(size=16, bold=True)
     sheet.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
     sheet.row_dimensions[1].height = 30
@@ -147,6 +168,10 @@ def write_header(sheet):
 
 
 def write_cell(sheet, row, column, value):
+    if isinstance(value, str):
+        # A control character (\x0b, \x1f…) in a title or note cannot be written to XML at
+        # all: openpyxl would raise and the whole export fail.
+        value = xml_safe(value)
     cell = sheet.cell(row, column, None if value == "" else value)
     if isinstance(value, str):
         # openpyxl turns any text starting with "=" into a formula; a title never is one.
@@ -189,6 +214,8 @@ def csv_value(value):
         return value.isoformat()
     if value is None:
         return ""
+    if isinstance(value, str):
+        value = xml_safe(value)  # Excel stops reading a CSV at some control characters
     # Spreadsheet programs run CSV cells starting with these as formulas (CSV injection).
     if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
         return "'" + value
@@ -202,19 +229,96 @@ def read_sheet(fileobj):
     """The import columns of every filled row of an uploaded .xlsx 台账, as plain strings.
 
     Returns dicts {"row", "id", "version", "owner", "unit", "deadline", "status"}; "row" is
-    the Excel row number, everything else the cell's text (dates as YYYY-MM-DD).
+    the Excel row number, everything else the cell's text (dates as YYYY-MM-DD). The file is
+    checked and streamed (openpyxl's read-only mode), never loaded whole: an oversized one is
+    refused after reading at most MAX_SHEET_ROWS rows of it.
     """
+    raw = fileobj.read()
+    check_size(raw)
     try:
-        workbook = load_workbook(fileobj, data_only=True)
+        workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as error:  # openpyxl fails in many ways on a file that is no .xlsx
-        raise SheetError(
-            "无法读取该文件：请上传本系统导出的 .xlsx 台账（不支持 .xls 和 .csv）。"
-        ) from error
-    for sheet in workbook.worksheets:
-        found = find_header(sheet)
-        if found:
-            return read_rows(sheet, *found)
+        raise SheetError(UNREADABLE) from error
+    try:
+        for sheet in workbook.worksheets:
+            check_dimension(sheet)
+            found = find_header(sheet)
+            if found:
+                return read_rows(sheet, *found)
+    except SheetError:
+        raise
+    except Exception as error:  # a cell openpyxl cannot convert (a 5,000-digit number…)
+        raise SheetError(UNREADABLE) from error
+    finally:
+        workbook.close()
     raise SheetError("找不到表头行：表格中应有“序号”“责任人”“完成时限”“状态”等列。")
+
+
+def check_size(raw):
+    """Refuse an archive whose parts are too big, or hold too many rows, before parsing it."""
+    try:
+        archive = check_archive(
+            raw, "台账", max_total=MAX_UNPACKED_BYTES, max_member=MAX_PART_BYTES
+        )
+    except ImportProblem as problem:
+        if "解压后超过" not in str(problem):
+            raise SheetError(UNREADABLE) from problem
+        raise SheetError(
+            f"文件解压后超过 {MAX_UNPACKED_BYTES // 2**20} MB（或其中一个部分超过 "
+            f"{MAX_PART_BYTES // 2**20} MB），远大于任何台账，已拒绝。"
+            "请在本系统导出的台账上修改后上传。"
+        ) from problem
+    with archive:
+        for member in archive.infolist():
+            if member.filename.lower().endswith(".xml"):
+                count_elements(archive, member)
+
+
+# Opening tags of sheet rows and cells and of shared strings, with any namespace prefix.
+ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si)[\s/>]")
+ELEMENT_LIMITS = {b"row": MAX_SHEET_ROWS, b"c": MAX_SHEET_CELLS, b"si": MAX_SHARED_STRINGS}
+CHUNK = 256 * 1024
+OVERLAP = 256  # a tag cut by a chunk boundary is counted in the next chunk
+
+
+def count_elements(archive, member):
+    """Count one part's rows, cells and strings while inflating it; stop past a limit."""
+    counts = dict.fromkeys(ELEMENT_LIMITS, 0)
+    tail = b""
+    try:
+        with archive.open(member) as part:
+            while True:
+                chunk = part.read(CHUNK)
+                text = tail + chunk
+                cut = len(text) if not chunk else max(len(text) - OVERLAP, 0)
+                for match in ELEMENT.finditer(text, 0, cut + OVERLAP):
+                    if match.start() >= cut:
+                        break
+                    name = match.group(1)
+                    counts[name] += 1
+                    if counts[name] > ELEMENT_LIMITS[name]:
+                        raise SheetError(too_big_message(name))
+                if not chunk:
+                    return
+                tail = text[cut:]
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError) as error:
+        raise SheetError(UNREADABLE) from error
+
+
+def too_big_message(name):
+    if name == b"row":
+        return TOO_MANY_ROWS
+    return f"表格内容过多（超出 {MAX_ROWS} 行台账的正常范围），请只保留台账工作表、分批导入。"
+
+
+def check_dimension(sheet):
+    """Refuse a sheet that declares too many rows; then read it by its rows, not its claim."""
+    if (sheet.max_row or 0) > MAX_SHEET_ROWS:
+        raise SheetError(
+            f"工作表“{xml_safe(sheet.title)}”有 {sheet.max_row} 行，超过 {MAX_ROWS} 行，"
+            "请分批导入（或删除表格末尾多余的行）。"
+        )
+    sheet.reset_dimensions()  # a wrong dimension must not hide rows: read to the real end
 
 
 def find_header(sheet):
@@ -243,14 +347,18 @@ def find_header(sheet):
 
 def read_rows(sheet, header_row, columns):
     rows = []
-    for number, values in enumerate(
-        sheet.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1
-    ):
+    width = max(columns.values()) + 1
+    cells = sheet.iter_rows(
+        min_row=header_row + 1, max_row=MAX_SHEET_ROWS + 1, max_col=width, values_only=True
+    )
+    for number, values in enumerate(cells, start=header_row + 1):
+        if number > MAX_SHEET_ROWS:  # openpyxl yields this row only when the sheet goes on
+            raise SheetError(TOO_MANY_ROWS)
         row = {key: cell_text(values[index]) for key, index in columns.items()}
         if not any(row.values()):
             continue
         if len(rows) == MAX_ROWS:
-            raise SheetError(f"表格超过 {MAX_ROWS} 行，请分批导入。")
+            raise SheetError(TOO_MANY_ROWS)
         rows.append({"row": number, **row})
     return rows
 
@@ -263,8 +371,9 @@ def cell_text(value):
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # 序号 and 版本 come back as 12.0 from some editors
-    return str(value).strip()
+        value = int(value)  # 序号 and 版本 come back as 12.0 from some editors
+    # XML-forbidden characters go, and the length is bounded: the rows travel in the session.
+    return xml_safe(str(value)).strip()[:MAX_CELL_CHARS]
 
 
 # Planning and applying an import ----------------------------------------------------------
@@ -320,8 +429,13 @@ class Planner:
     def __init__(self, rows, user):
         self.rows = rows
         self.user = user
-        ids = {int(row["id"]) for row in rows if row["id"].isdecimal()}
-        self.measures = Measure.objects.active().select_related("owner", "unit").in_bulk(ids)
+        ids = {parse_id(row["id"]) for row in rows} - {None}
+        self.measures = (
+            Measure.objects.active()
+            .select_related("owner", "unit")
+            .prefetch_related("joint_units")
+            .in_bulk(ids)
+        )
         self.units = {unit.name: unit for unit in Unit.objects.all()}
         self.usernames, self.names = {}, defaultdict(list)
         for person in User.objects.filter(is_active=True):
@@ -345,9 +459,10 @@ class Planner:
         number = row["id"]
         if not number:
             raise Invalid("缺少序号；导入只能修改台账中已有的事项，不能新增。")
-        measure = self.measures.get(int(number)) if number.isdecimal() else None
+        measure = self.measures.get(parse_id(number))
         if measure is None:
-            raise Invalid(f"序号“{number}”没有对应的督办事项（可能已归档），请核对序号。")
+            shown = number if len(number) <= 20 else number[:20] + "…"
+            raise Invalid(f"序号“{shown}”没有对应的督办事项（可能已归档），请核对序号。")
         if measure.pk in first_row:
             raise Invalid(f"序号 {number} 与第{first_row[measure.pk]}行重复。")
         first_row[measure.pk] = row["row"]
@@ -358,7 +473,9 @@ class Planner:
         changes, problems = [], []
         for name in IMPORT_FIELDS:
             old = getattr(measure, name)
-            if row[name] == Measure.display_value(name, old):
+            # The export writes every lead unit (甲、乙); the sheet sets the first one.
+            shown = measure.lead_units_display if name == "unit" else None
+            if row[name] in (Measure.display_value(name, old), shown):
                 continue
             try:
                 value = self.value(measure, name, row[name])
@@ -412,6 +529,14 @@ class Planner:
         return by_name[0]
 
 
+def parse_id(text):
+    """The measure id a 序号 cell names, or None: 99999999999999999999 is no id, not a 500."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 def stale_message(row, measure):
     if not row["version"].isdecimal():
         return "缺少版本号（隐藏的“版本”列），请在本系统导出的台账上修改后再导入。"
@@ -443,11 +568,14 @@ def parse_status(text):
 
 def check_status(user, measure, status):
     """The same statuses the edit form allows (User.allowed_statuses): 待审核 is reached only by
-    asking for sign-off, and staff move only a measure that is 未启动 or 推进中, between those."""
+    asking for sign-off, 已办结 by sign-off or a supervisor's 直接销号 with a note, and staff
+    move only a measure that is 未启动 or 推进中, between those."""
     if status in user.allowed_statuses(measure):
         return
     if status == Measure.Status.PENDING_REVIEW:
         raise Invalid("“待审核”只能通过提交办结申请进入，不能导入。")
+    if status == Measure.Status.DONE and user.is_supervisor:
+        raise Invalid("“已办结”须经办结审核，或在事项页直接销号并填写说明，不能导入。")
     if measure.status not in Measure.STAFF_STATUSES:
         raise Invalid(f"此事项为“{measure.get_status_display()}”，状态只能由督查员改变。")
     raise Invalid("责任人只能把状态设为“未启动”或“推进中”；办结请提交办结申请。")

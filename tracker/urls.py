@@ -27,6 +27,7 @@ urlpatterns = [
     path("measures/<int:pk>/", views.measure_detail, name="measure_detail"),
     path("measures/<int:pk>/edit/", views.measure_edit, name="measure_edit"),
     path("measures/<int:pk>/row/", views.measure_row, name="measure_row"),
+    path("measures/<int:pk>/text/", views.measure_text, name="measure_text"),
     path("measures/<int:pk>/progress/", views.measure_progress, name="measure_progress"),
     path("measures/<int:pk>/archive/", views.measure_archive, name="measure_archive"),
     path("measures/<int:pk>/extension/", views.extension_request, name="extension_request"),

@@ -98,7 +98,7 @@ def home(request):
 
 
 def filtered_measures(form, today):
-    measures = Measure.objects.active().for_ledger().with_light(today)
+    measures = Measure.objects.active().for_ledger()
     form.is_valid()  # invalid filters are shown as errors and left out; the valid ones apply
     data = form.cleaned_data
     if q := data.get("q", "").strip():
@@ -114,11 +114,13 @@ def filtered_measures(form, today):
         measures = measures.overdue(today)
     elif data.get("due") == "soon":
         measures = measures.due_soon(today)
+    if data.get("light") or data.get("sort") == "light":
+        measures = measures.with_light(today)
     if data.get("light"):
         measures = measures.filter(light=data["light"])
     sort = data.get("sort")
     if sort == "light":
-        measures = measures.order_by("light_rank", F("deadline").asc(nulls_last=True), "pk")
+        measures = measures.by_urgency()
     elif sort == "unit":
         measures = measures.order_by("unit__position", "unit__name", "document_id", "position")
     elif sort:
@@ -189,6 +191,16 @@ def measure_row(request, pk):
     if not is_fragment_request(request):
         return redirect("measure_detail", pk=pk)
     return render(request, "tracker/measure_list.html#row", row_context(request, ledger_row(pk)))
+
+
+@require_GET
+@login_required
+def measure_text(request, pk):
+    """The source sentence, fetched when a ledger row is opened: rows stay small."""
+    measure = get_object_or_404(Measure.objects.only("pk", "text"), pk=pk)
+    if not is_fragment_request(request):
+        return redirect("measure_detail", pk=pk)
+    return render(request, "tracker/measure_detail.html#source_text", {"m": measure})
 
 
 @require_http_methods(["GET", "POST"])
@@ -963,7 +975,8 @@ def unit_remind(request, pk):
     with transaction.atomic():
         sent = [m.remind(request.user, "逾期事项集中催办") for m in overdue.select_related("owner")]
     mails = reminders.send_manual(sent)
-    message = f"已催办{unit}逾期事项 {len(sent)} 项，发出提醒邮件 {mails} 封。"
+    sent_text = "提醒邮件将在保存后发出" if mails is None else f"发出提醒邮件 {mails} 封"
+    message = f"已催办{unit}逾期事项 {len(sent)} 项，{sent_text}。"
     if not request.htmx:
         messages.success(request, message)
         return redirect(safe_next(request, reverse("overdue")))

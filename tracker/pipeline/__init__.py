@@ -23,7 +23,7 @@ def parse_document(raw: bytes, source: str, *, today: date) -> ParsedDocument:
         sha256=hashlib.sha256(raw).hexdigest(),
         raw_text=text,
         clean_text=cleaned.text,
-        repairs=cleaned.repairs,
+        repairs=cleaned.repairs + outline.repairs,
         outline=outline,
     )
     if parsed.measure_count() == 0:

@@ -4,18 +4,22 @@
 text with a Repair for every change a person did not type, so nothing is altered
 silently. Repair kinds:
 
-    html       a tag, tag fragment or entity left by a copy from a web page
+    html       a tag, tag fragment or entity left by a copy from a web page (a closing
+               table cell tag becomes a tab, so the row stays a row)
     lost_char  a character a GBK round trip turned into "?" (restored, guessed, or "□")
     mojibake   a run of characters shifted by one lost or damaged byte, decoded again
     wrap       a hard-wrapped line joined back to its paragraph
     pinyin     a reading aid glued after a character: 國(guó)
     space      a stray space inside Chinese text, or a space that stood for a paragraph break
-    t2s        one summary: how many traditional characters became simplified
+    t2s        one summary: how many traditional characters became simplified (Taiwan-style
+               text gets OpenCC's tw2sp, which also restores mainland vocabulary)
     variant    a character OpenCC leaves alone: 著 → 着 (連著 → 连着), 茍 → 苟
     doubled    a word doubled by a bad edit: 建设建设 → 建设
 
 The clean text has one paragraph per line, lines separated by a single "\\n", no blank
-lines and no leading or trailing spaces. Cleaning clean text changes nothing.
+lines and no leading or trailing spaces. A table row is one line with its cells joined by
+tabs (a row may start with tabs: its first cells are empty). Cleaning clean text changes
+nothing.
 
 Every step besides OpenCC is a handful of precompiled regular expressions, so cleaning
 costs little more than the t2s conversion itself.
@@ -170,11 +174,14 @@ _HTML = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _BLOCK = re.compile(rf"(?:{_BLOCK_TAGS})$", re.IGNORECASE)
+_CELL_END = re.compile(r"</t[dh]\b", re.IGNORECASE)
 
 
 def _replace_html(match: re.Match) -> str:
     tag = match.group("tag") or match.group("fragment")
     if tag:
+        if _CELL_END.match(match.group(0)):
+            return "\t"  # a table copied as HTML keeps its cells apart
         return "\n" if _BLOCK.match(tag) else ""
     if match.group(0).startswith("<!--"):
         return ""
@@ -380,33 +387,96 @@ def _gbk(raw: bytes) -> Iterator[str]:
         return
 
 
-# --- 3. hard-wrapped lines --------------------------------------------------------------
+# --- 3. tables and hard-wrapped lines ------------------------------------------------
+
+# A tab between two cells' contents; runs of two or more such lines are a table.
+_INNER_TAB = re.compile(r"[^\s]\s*\t\s*[^\s]")
+_EDGE_SPACES = " \u3000\xa0\u2002\u2003"
+
+
+def keep_tables(text: str) -> tuple[str, list[Repair]]:
+    """Tab-separated rows stay rows: cells trimmed, joined by one tab each, leading empty
+    cells kept (they say which column a value is in). Anywhere else a tab is a space.
+
+    A line with a tab between contents is a row when the next or previous such line is
+    separated from it only by category lines (一、民生保障: short, no sentence punctuation,
+    which no later step splits or joins); one pasted line with a tab in it is a paragraph.
+    A line with only leading tabs (\t\t市医保局) is a row right after a row.
+    """
+    if "\t" not in text:
+        return text, []
+    lines = text.split("\n")
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    inner = [i for i in filled if _INNER_TAB.search(lines[i])]
+    rank = {i: n for n, i in enumerate(filled)}
+    rows = set()
+    for a, b in pairwise(inner):
+        between = filled[rank[a] + 1 : rank[b]]
+        if all(_CATEGORY_LINE.fullmatch(lines[i].strip()) for i in between):
+            rows.update((a, b))
+    previous_row = False
+    for i in filled:
+        line = lines[i]
+        if "\t" in line and (i in rows or previous_row):
+            cells = [cell.strip(_EDGE_SPACES) for cell in line.split("\t")]
+            lines[i] = "\t".join(cells).rstrip("\t")
+            previous_row = True
+        else:
+            lines[i] = line.replace("\t", " ")
+            previous_row = previous_row and i in rows
+    for i, line in enumerate(lines):
+        if "\t" in line and not line.strip():
+            lines[i] = ""
+    return "\n".join(lines), []
+
+
+_CATEGORY_LINE = re.compile(r"[^。！？!?；;\t]{1,60}")
+
 
 # A paragraph ends in sentence-final punctuation, maybe followed by closing quotes or a
 # parenthetical such as (州民政局供稿).
 _PARAGRAPH_END = re.compile(
     rf"[{_SENTENCE_END}{_CLAUSE_END}….](?:[”’」』》{_CLOSE_PAREN}]"
     rf"|[{_OPEN_PAREN}][^{_OPEN_PAREN}{_CLOSE_PAREN}]{{0,40}}[{_CLOSE_PAREN}])*$"
+    # a unit note closes an item even without a full stop: 1.推进…（市发改委牵头）
+    rf"|(?:牵头|负责|配合|协办|单位|部门|领导|时限)[^。]{{0,80}}[{_CLOSE_PAREN}]$"
 )
 # No line starts with these; a line that does continues the one before it.
 _CONTINUATION = tuple(f",\uff0c、{_SENTENCE_END}{_CLAUSE_END}{_CLOSE_PAREN}”’」』》…")
 # Headings and titles are short; a line this long without final punctuation was wrapped.
+# A document wrapped narrower says so by how its lines are distributed (see _wrap_width).
 _WRAPPED_LENGTH = 40
+_NARROWEST_WRAP = 16
 _LATIN_END = re.compile(r"[A-Za-z0-9]$")
 _LATIN_START = re.compile(r"[A-Za-z0-9]")
+# A line that opens an item or names units is never the tail of the line before it.
+_ITEM_START = re.compile(
+    r"[一二三四五六七八九十]{1,3}[、要是]|[(\uff08][一二三四五六七八九十\d]{1,3}[)\uff09]"
+    r"|\d{1,2}(?:[.\uff0e](?!\d)|、)|[①-⑳]|第[一二三四五六七八九十]{1,3}[,\uff0c、]"
+    r"|(?:牵头|责任|配合|协办|参与)(?:单位|部门|领导)\s*[:\uff1a]|完成时限\s*[:\uff1a]"
+)
 
 
 def join_wrapped_lines(text: str) -> tuple[str, list[Repair]]:
-    """One paragraph per line: drop blank lines and edge spaces, join wrapped lines."""
+    """One paragraph per line: drop blank lines and edge spaces, join wrapped lines.
+    Table rows are neither joined nor joined onto."""
     paragraphs: list[list[str]] = []
     repairs = []
     length = 0  # of the paragraph being built, as read
     previous = 0  # line number of its last piece
-    for number, line in enumerate(text.split("\n"), start=1):
+    lines = text.split("\n")
+    width = _wrap_width(lines)
+    for number, line in enumerate(lines, start=1):
+        if "\t" in line:
+            line = line.strip(_EDGE_SPACES).rstrip("\t")
+            if line.strip():
+                paragraphs.append([line])
+                length, previous = 0, number
+            continue
         line = line.strip()
         if not line:
             continue
-        if paragraphs and _is_wrapped(paragraphs[-1][-1], length, line):
+        if paragraphs and _is_wrapped(paragraphs[-1][-1], length, line, width):
             tail = paragraphs[-1][-1]
             glue = " " if _LATIN_END.search(tail) and _LATIN_START.match(line) else ""
             repairs.append(
@@ -432,10 +502,39 @@ def _read_length(line: str) -> int:
     return len(line) - sum(map(line.count, _SPACE_CHARS)) - annotations
 
 
-def _is_wrapped(tail: str, length: int, following: str) -> bool:
-    if _PARAGRAPH_END.search(tail[-60:]):
+def _wrap_width(lines: list[str]) -> int:
+    """The length from which a line without final punctuation counts as wrapped.
+
+    A copy of a PDF is wrapped at one width (公文 at 26–28 characters), so most of its
+    lines that stop mid-sentence have about the same length; headings, which also lack
+    final punctuation, have scattered lengths. When one width (±1) holds 40% of those
+    lines and a fifth of all lines, lines from two short of it count as wrapped.
+    """
+    open_lengths = Counter()
+    total = 0
+    for line in lines:
+        line = line.strip()
+        if not line or "\t" in line:
+            continue
+        total += 1
+        if not _PARAGRAPH_END.search(line[-60:]):
+            n = _read_length(line)
+            if n >= _NARROWEST_WRAP:
+                open_lengths[n] += 1
+    if not open_lengths:
+        return _WRAPPED_LENGTH
+    count, width = max(
+        (open_lengths[w - 1] + open_lengths[w] + open_lengths[w + 1], w) for w in open_lengths
+    )
+    if count >= 5 and count >= 0.4 * sum(open_lengths.values()) and count >= 0.2 * total:
+        return min(_WRAPPED_LENGTH, max(_NARROWEST_WRAP, width - 2))
+    return _WRAPPED_LENGTH
+
+
+def _is_wrapped(tail: str, length: int, following: str, width: int = _WRAPPED_LENGTH) -> bool:
+    if "\t" in tail or _PARAGRAPH_END.search(tail[-60:]) or _ITEM_START.match(following):
         return False
-    return length >= _WRAPPED_LENGTH or following.startswith(_CONTINUATION)
+    return length >= width or following.startswith(_CONTINUATION)
 
 
 # --- 4. pinyin annotations ---------------------------------------------------------------
@@ -466,23 +565,33 @@ _PARAGRAPH_MARKER = (
     r"(?:[一二三四五六七八九十]{1,3}[要是、]|第[一二三四五六七八九十百]{1,4}[,\uff0c、章节条部]"
     rf"|[{_OPEN_PAREN}][一二三四五六七八九十]{{1,3}}[{_CLOSE_PAREN}]|\d{{1,2}}[、.\uff0e])"
 )
+_NOT_TAB_SPACES = "[ \u3000\xa0]+"  # a tab is a table cell boundary, never a stray space
 _PARAGRAPH_BREAK = re.compile(
-    rf"(?<=[{_SENTENCE_END}{_CLAUSE_END}]){_SPACES}(?={_PARAGRAPH_MARKER})"
+    rf"(?<=[{_SENTENCE_END}{_CLAUSE_END}]){_NOT_TAB_SPACES}(?={_PARAGRAPH_MARKER})"
 )
 # Chinese is written without spaces; a space between two Chinese characters or marks is
 # left over from PDF copies (民 政 工 作) or bad typing. ASCII commas and stops count as
 # Chinese punctuation only right after a Chinese character ("工作, 我们"); a space after
 # a bracket, as in the byline "主任(司长) 李某", or next to Latin text is kept.
 _CHINESE = f"{HAN}{_CJK_PUNCTUATION}"
-_STRAY_SPACE = re.compile(rf"(?:(?<=[{_CHINESE}])|(?<=[{HAN}][,;:!?])){_SPACES}(?=[{_CHINESE}])")
+_STRAY_SPACE = re.compile(
+    rf"(?:(?<=[{_CHINESE}])|(?<=[{HAN}][,;:!?])){_NOT_TAB_SPACES}(?=[{_CHINESE}])"
+)
 _STRAY_GAP = 2  # spaces this close together are one letter-spaced stretch, one report
 
 
 def fix_spaces(text: str) -> tuple[str, list[Repair]]:
     """A space before a paragraph marker (。 一要) is a lost line break; others go."""
-    text, breaks = _substitute(_PARAGRAPH_BREAK, lambda _: "\n", text, "space")
+    text, breaks = _substitute(_PARAGRAPH_BREAK, _break_outside_tables, text, "space")
     text, stray = _drop_stray_spaces(text)
     return text, breaks + stray
+
+
+def _break_outside_tables(match: re.Match) -> str:
+    """A table row keeps its cell's paragraphs on its line."""
+    text, at = match.string, match.start()
+    line = text[text.rfind("\n", 0, at) + 1 : text.find("\n", at) % (len(text) + 1)]
+    return match.group(0) if "\t" in line else "\n"
 
 
 def _drop_stray_spaces(text: str) -> tuple[str, list[Repair]]:
@@ -509,26 +618,51 @@ def _drop_stray_spaces(text: str) -> tuple[str, list[Repair]]:
 
 
 @cache
-def _t2s():
+def _converter(config: str):
     import opencc  # the pure-Python reimplementation; its dictionaries load on first use
 
-    return opencc.OpenCC("t2s")
+    return opencc.OpenCC(config)
+
+
+def _t2s():
+    return _converter("t2s")
+
+
+# Words only a Taiwan-style text uses (mainland traditional writes 互聯網, 優化, 信息…): two
+# of them and the text gets OpenCC's tw2sp, which also turns the vocabulary back.
+_TAIWAN = re.compile(
+    "網際網路|最佳化|資訊|軟體|硬體|程式|數位|資料庫|伺服器|透過|網路|簡訊|螢幕|滑鼠|介面|檔案|"
+    "專案|預設|影音|數據機|行動電話|部落格|線上服務|公車|計程車|落實到位了"
+)
+_TAIWAN_MIN = 2
+
+
+def is_taiwan_style(text: str) -> bool:
+    hits = set()
+    for match in _TAIWAN.finditer(text):
+        hits.add(match.group())
+        if len(hits) >= _TAIWAN_MIN:
+            return True
+    return False
 
 
 def to_simplified(text: str) -> tuple[str, list[Repair]]:
-    """OpenCC t2s, reported as one summary: per-character reports would bury the rest."""
+    """OpenCC t2s (tw2sp for Taiwan-style text), reported as one summary: per-character
+    reports would bury the rest."""
     simplified = _t2s().convert(text)
     # t2s maps every character and phrase to one of the same length, so the texts align.
     changed = sum(map(ne, text, simplified))
     if not changed:
         return text, []
     first = next(compress(count(), map(ne, text, simplified)))
-    summary = Repair(
-        "t2s",
-        text.count("\n", 0, first) + 1,
-        f"{changed} 个繁体字",
-        f"{changed} 个简体字",
-    )
+    line = text.count("\n", 0, first) + 1
+    if is_taiwan_style(text):
+        taiwan = _converter("tw2sp").convert(text)
+        summary = Repair(
+            "t2s", line, f"{changed} 个繁体字(台湾用语)", f"{changed} 个简体字(大陆用语)"
+        )
+        return taiwan, [summary]
+    summary = Repair("t2s", line, f"{changed} 个繁体字", f"{changed} 个简体字")
     return simplified, [summary]
 
 
@@ -587,6 +721,7 @@ def collapse_doubled(text: str) -> tuple[str, list[Repair]]:
 # of a word alike.
 STEPS = (
     strip_html,
+    keep_tables,
     repair_lost_characters,
     join_wrapped_lines,
     strip_pinyin,

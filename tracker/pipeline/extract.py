@@ -16,13 +16,16 @@ one can be asked to report on (only two of 003's four even have one). Quotes, co
 slogans and boilerplate never count.
 """
 
-import calendar
 import re
 from datetime import date
 
 from . import structure
+from .deadlines import document_year, find_deadline, parse_limit
 from .structure import Block, Span
-from .types import MeasureDraft, Outline, SectionDraft
+from .types import MeasureDraft, Outline, Repair, SectionDraft
+from .units import UnitNote
+
+__all__ = ["build_outline", "document_year", "find_deadline", "measure_title", "topics_of"]
 
 TITLE_MAX = 40
 
@@ -141,56 +144,27 @@ TOPICS: dict[str, tuple[str, ...]] = {
 }
 
 
-def topics_of(text: str) -> list[str]:
-    return [topic for topic, words in TOPICS.items() if any(w in text for w in words)]
-
-
-# --- deadlines --------------------------------------------------------------------------
-
-_DEADLINE = re.compile(
-    r"(?P<y>\d{4})年(?:年底|底|末)前?"
-    r"|(?:(?P<ym>\d{4})年)?(?P<m>\d{1,2})月(?:底前?|末前?|(?P<d>\d{1,2})日前)"
-    r"|(?:(?P<yq>\d{4})年)?第?(?P<q>[一二三四1-4])季度末前?"
-    r"|(?P<rel>今年年底前|今年底前|本年度内|年底前|年末前|年内)"
+_TOPIC_OF = {word: topic for topic, words in TOPICS.items() for word in words}
+_TOPIC_ORDER = {topic: n for n, topic in enumerate(TOPICS)}
+# One scan instead of an `in` per keyword. The lookahead tries every position, so a keyword
+# inside a longer one (a different topic's) is still found where it starts.
+_TOPIC_WORDS = re.compile(
+    "(?=(" + "|".join(map(re.escape, sorted(_TOPIC_OF, key=len, reverse=True))) + "))"
 )
-_QUARTERS = "一二三四"
-# A date the document was written on: 2024年3月5日 (not a deadline: 3月15日前).
-_DOCUMENT_DATE = re.compile(r"(\d{4})年\d{1,2}月\d{1,2}日(?!前)")
-_YEAR = re.compile(r"(\d{4})年")
+# A keyword that starts another keyword would be hidden at the position they share.
+assert not any(
+    a != b and b.startswith(a) and _TOPIC_OF[a] != _TOPIC_OF[b]
+    for a in _TOPIC_OF
+    for b in _TOPIC_OF
+), "topic keywords must not prefix another topic's keyword"
 
 
-def document_year(text: str, title: str, today: date) -> int:
-    """The year relative deadlines (6月底前, 年内) fall in: the document's own date, else a
-    year in its title (2026年…实施方案), else this year."""
-    m = _DOCUMENT_DATE.search(text) or _YEAR.search(title)
-    return int(m.group(1)) if m else today.year
+def topics_of(text: str) -> list[str]:
+    found = {_TOPIC_OF[m.group(1)] for m in _TOPIC_WORDS.finditer(text)}
+    return sorted(found, key=_TOPIC_ORDER.__getitem__)
 
 
-def find_deadline(text: str, year: int) -> tuple[date | None, str]:
-    """The first explicit time phrase in the text as (date, phrase), or (None, "")."""
-    for m in _DEADLINE.finditer(text):
-        try:
-            return _deadline_date(m, year), m.group()
-        except ValueError:  # 13月底前 and the like: not a date, look further
-            continue
-    return None, ""
-
-
-def _deadline_date(m: re.Match, year: int) -> date:
-    if m.group("y"):
-        return date(int(m.group("y")), 12, 31)
-    if m.group("m"):
-        y, month = int(m.group("ym") or year), int(m.group("m"))
-        if m.group("d"):
-            return date(y, month, int(m.group("d")))
-        return date(y, month, calendar.monthrange(y, month)[1])
-    if m.group("q"):
-        q = m.group("q")
-        quarter = int(q) if q.isdigit() else _QUARTERS.index(q) + 1
-        y = int(m.group("yq") or year)
-        return date(y, 3 * quarter, calendar.monthrange(y, 3 * quarter)[1])
-    return date(year, 12, 31)
-
+# --- deadlines: see deadlines.py ---------------------------------------------------------
 
 # --- measures -----------------------------------------------------------------------------
 
@@ -225,7 +199,7 @@ def _directive_spans(body: Span) -> list[Span]:
 
 
 def _measure_spans(block: Block) -> list[Span]:
-    if block.kind == "item":
+    if block.kind in ("item", "row"):
         return [block.body]
     items = structure.enumerated_items(block.body)
     if items:
@@ -235,17 +209,69 @@ def _measure_spans(block: Block) -> list[Span]:
     return [] if block.understanding else _action_spans(block.body)
 
 
-def _measure(span: Span, year: int) -> MeasureDraft:
-    deadline, phrase = find_deadline(span.text, year)
-    return MeasureDraft(
-        title=measure_title(span.text),
+def _merged(notes: list[UnitNote]) -> UnitNote | None:
+    if not notes:
+        return None
+    merged = UnitNote("")
+    merged.splits = []
+    for note in notes:
+        merged.merge(note)
+    return merged
+
+
+def _measure(span: Span, year: int, note: UnitNote | None) -> MeasureDraft:
+    """A measure with its units and deadline: a note's 完成时限 wins over the text's dates."""
+    deadline, phrase, long_term = None, "", False
+    if note and note.time:
+        deadline, long_term = parse_limit(note.time, year)
+        if deadline or long_term:
+            phrase = note.time
+    if not phrase:
+        deadline, phrase = find_deadline(span.text, year)
+    # the title is the task's clause, never the start of its unit note
+    bare = span.text.replace(note.text, "") if note and note.text else span.text
+    measure = MeasureDraft(
+        title=measure_title(bare or span.text),
         text=span.text,
         start=span.start,
         end=span.end,
         topics=topics_of(span.text),
         deadline=deadline,
         deadline_text=phrase,
+        long_term=long_term,
     )
+    if note:
+        measure.lead_units, measure.co_units = note.resolved()
+        measure.leaders = [*note.leaders]
+        measure.units_text = note.text
+    return measure
+
+
+def _block_measures(block: Block, year: int, inherited: UnitNote | None) -> list[MeasureDraft]:
+    """The block's measures, each with the notes inside it, else the block's own notes
+    (a trailing note, labelled lines, table cells), else its section's."""
+    spans = _measure_spans(block)
+    inside = [False] * len(block.notes)
+    own_notes = []
+    for span in spans:
+        own = []
+        for k, (start, end, note) in enumerate(block.notes):
+            if span.start <= start and end <= span.end:
+                own.append(note)
+                inside[k] = True
+        own_notes.append(own)
+    shared = [n for k, (_, _, n) in enumerate(block.notes) if not inside[k]] + block.attached
+    if len(spans) > 1 and block.notes and not shared:
+        # a note closing the last of several items speaks for all of them
+        last = own_notes[-1]
+        if last and block.notes[-1][1] >= block.span.end - 1:
+            shared = [block.notes[-1][2]]
+            own_notes[-1] = [n for n in last if n is not shared[0]]
+    fallback = _merged(shared) or inherited
+    return [
+        _measure(span, year, _merged(own) if own else fallback)
+        for span, own in zip(spans, own_notes, strict=True)
+    ]
 
 
 # --- the outline ------------------------------------------------------------------------
@@ -253,18 +279,19 @@ def _measure(span: Span, year: int) -> MeasureDraft:
 
 class _Tree:
     """Sections nested by outline level: a new section closes every open one at its level
-    or deeper; measures go to the innermost open section."""
+    or deeper; measures go to the innermost open section. A section may carry a unit note
+    (（一）…（牵头单位：…）, a labelled line under a heading) that its measures inherit."""
 
     def __init__(self, implicit_title: str):
         self.roots: list[SectionDraft] = []
-        self.stack: list[tuple[int, SectionDraft]] = []
+        self.stack: list[tuple[int, SectionDraft, UnitNote | None]] = []
         self.implicit_title = implicit_title
 
-    def open(self, level: int, section: SectionDraft) -> None:
+    def open(self, level: int, section: SectionDraft, note: UnitNote | None = None) -> None:
         while self.stack and self.stack[-1][0] >= level:
             self.stack.pop()
         (self.stack[-1][1].sections if self.stack else self.roots).append(section)
-        self.stack.append((level, section))
+        self.stack.append((level, section, note))
 
     def current(self) -> SectionDraft:
         """The innermost section; measures before any heading get one named after the
@@ -272,6 +299,9 @@ class _Tree:
         if not self.stack:
             self.open(0, SectionDraft(title=self.implicit_title, kind="heading"))
         return self.stack[-1][1]
+
+    def note(self) -> UnitNote | None:
+        return next((n for _, _, n in reversed(self.stack) if n is not None), None)
 
 
 def build_outline(clean_text: str, *, today: date) -> Outline:
@@ -281,11 +311,22 @@ def build_outline(clean_text: str, *, today: date) -> Outline:
     year = document_year(clean_text, meta.title, today)
     tree = _Tree(meta.title or "正文")
     understanding = []
+    repairs: list[Repair] = []
+    line_of = _line_numbers(clean_text)
     for block in blocks:
+        if block.kind == "skip":
+            continue
+        notes = [n for _, _, n in block.notes] + block.attached
+        for note in notes:
+            line = line_of(note.at if note.at >= 0 else block.span.start)
+            for before, parts in note.splits:
+                repairs.append(Repair("unit_split", line, before, "、".join(parts)))
         if block.kind == "heading":
+            section_note = _merged(notes) if notes else None
             tree.open(
                 block.level,
                 SectionDraft(title=block.title, kind="heading", subtitle=block.subtitle),
+                section_note,
             )
         elif block.kind == "key_task":
             tree.open(block.level, SectionDraft(title=block.title, kind="key_task"))
@@ -293,12 +334,12 @@ def build_outline(clean_text: str, *, today: date) -> Outline:
                 understanding.append(block.title)
         if block.body is None:
             continue
-        spans = _measure_spans(block)
-        if not spans and block.kind == "body":  # context only: no section to open for it
+        measures = _block_measures(block, year, tree.note())
+        if not measures and block.kind == "body":  # context only: no section to open for it
             continue
         section = tree.current()
         section.text = "\n".join(filter(None, (section.text, block.span.text)))
-        section.measures.extend(_measure(span, year) for span in spans)
+        section.measures.extend(measures)
     notes = list(meta.notes)
     if understanding:
         notes.append(
@@ -313,4 +354,16 @@ def build_outline(clean_text: str, *, today: date) -> Outline:
         author=meta.author,
         sections=tree.roots,
         notes=notes,
+        repairs=repairs,
     )
+
+
+def _line_numbers(text: str):
+    starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+
+    def line_of(offset: int) -> int:
+        from bisect import bisect_right
+
+        return bisect_right(starts, offset)
+
+    return line_of

@@ -55,6 +55,13 @@ XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_MEMBER_BYTES = 30 * 1024 * 1024
 MAX_MEMBERS = 2000
+# Word's body part and the text any Office file may unpack to: a 100 KB .docx can hold
+# millions of characters, more than anyone's plan and more than the pipeline should chew.
+MAX_DOCUMENT_XML = 20 * 1024 * 1024
+MAX_TEXT_CHARS = 2_000_000
+MAX_SHEET_ROWS = 20_000
+_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
+_TAG = re.compile(r"<[^>]*>")
 
 
 def xml_safe(text: str, replacement: str = " ") -> str:
@@ -130,17 +137,22 @@ def decode(raw: bytes, source: str) -> str:
     """Decode a file's bytes to text with "\\n" line endings.
 
     Raises ImportProblem rather than guess: a decode that does not look like writing is
-    refused, never passed on as mojibake.
+    refused, never passed on as mojibake. Tables (.docx, .xlsx) come out as tab-separated
+    lines, one row a line.
     """
     if not raw:
         raise _problem(source, "文件为空", "file is empty")
-    if raw.startswith(_DOCX_MAGIC) and (
-        source.lower().endswith(".docx") or _has_word_document(raw)
-    ):
+    kind = _office_kind(raw, source) if raw.startswith(_DOCX_MAGIC) else None
+    if kind == "docx":
         text = _docx_text(raw, source)
+    elif kind == "xlsx":
+        text = _xlsx_text(raw, source)
     else:
         text = _decode_plain(raw, source)
     text = _NEWLINES.sub("\n", text)
+    # A form feed or vertical tab stood for a page or line break; other controls are debris
+    # that would make the Excel export unreadable later.
+    text = xml_safe(text.translate(_BREAKS), "")
     if not text.strip():
         raise _problem(source, "文件只有空白", "file contains only whitespace")
     return text
@@ -231,37 +243,184 @@ def _mostly_common(text: str) -> bool:
     return common >= _MIN_COMMON_SHARE * len(wide)
 
 
-def _has_word_document(raw: bytes) -> bool:
+def _office_kind(raw: bytes, source: str) -> str | None:
+    """ "docx", "xlsx" or None for a zip, by its parts and else by its name."""
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            return "word/document.xml" in archive.namelist()
-    except zipfile.BadZipFile:
-        return False
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        names = set()
+    if "word/document.xml" in names:
+        return "docx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    name = source.lower()
+    if name.endswith(".docx"):
+        return "docx"
+    if name.endswith(".xlsx"):
+        return "xlsx"
+    return None
+
+
+def _too_much_text(source: str) -> ImportProblem:
+    label = f"{MAX_TEXT_CHARS:,}"
+    return _problem(source, f"文本超过 {label} 字", f"more than {label} characters of text")
 
 
 def _docx_text(raw: bytes, source: str) -> str:
-    # python-docx is only needed for Word files; keep the import off the plain-text path.
-    import docx
+    """The body of a Word file: paragraphs in order, each table row one tab-separated line.
+
+    Only word/document.xml is read, with lxml directly: building python-docx's object model
+    costs several times the whole rest of the import on a table-heavy file.
+    """
+    from lxml import etree
 
     try:
-        document = docx.Document(io.BytesIO(raw))
-    except Exception as exc:  # python-docx raises several unrelated types for bad packages
+        archive = check_archive(raw, source)
+        body = archive.getinfo("word/document.xml")
+    except (ImportProblem, KeyError) as exc:
         raise _problem(source, "无法读取 Word 文档", "cannot read the .docx file") from exc
-    return "\n".join(_block_lines(document))
+    if body.file_size > MAX_DOCUMENT_XML:
+        label = _size_label(MAX_DOCUMENT_XML)
+        raise _problem(source, f"正文解压后超过 {label}", f"body unpacks to more than {label}")
+    xml = read_member(archive, "word/document.xml", source, MAX_DOCUMENT_XML)
+    # Count the text before building a tree of it: refusing a bomb must be fast.
+    if len(_TAG.sub("", xml.decode("utf-8", "replace"))) > MAX_TEXT_CHARS:
+        raise _too_much_text(source)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError as exc:
+        raise _problem(source, "无法读取 Word 文档", "cannot read the .docx file") from exc
+    document_body = root.find(_W + "body")
+    if document_body is None:
+        raise _problem(source, "无法读取 Word 文档", "cannot read the .docx file")
+    text = "\n".join(_block_lines(document_body))
+    if len(text) > MAX_TEXT_CHARS:
+        raise _too_much_text(source)
+    return text
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_RUN_PARTS = (_W + "t", _W + "tab", _W + "br", _W + "cr")
+
+
+def _paragraph_text(paragraph) -> str:
+    # A tab inside a paragraph is layout (after a number, before a signature); in the
+    # text a tab means a table cell.
+    parts = []
+    for element in paragraph.iter(*_RUN_PARTS):
+        if element.tag == _W + "t":
+            parts.append(element.text or "")
+        else:
+            parts.append(" " if element.tag == _W + "tab" else "\n")
+    return "".join(parts)
 
 
 def _block_lines(container) -> Iterator[str]:
-    """Paragraph texts in document order, descending into tables cell by cell."""
-    from docx.table import Table
+    """Paragraph texts in document order; a table gives one tab-separated line per row."""
+    for child in container:
+        if child.tag == _W + "p":
+            yield _paragraph_text(child)
+        elif child.tag == _W + "tbl":
+            yield from _table_rows(child)
+        elif child.tag == _W + "sdt":  # a content control wraps ordinary blocks
+            content = child.find(_W + "sdtContent")
+            if content is not None:
+                yield from _block_lines(content)
 
-    for block in container.iter_inner_content():
-        if isinstance(block, Table):
-            seen = set()
-            for row in block.rows:
-                for cell in row.cells:
-                    if cell._tc in seen:  # a merged cell is returned once per grid column
-                        continue
-                    seen.add(cell._tc)
-                    yield from _block_lines(cell)
-        else:
-            yield block.text
+
+def _table_rows(table) -> Iterator[str]:
+    """Each row as cells joined by tabs. A cell merged across columns is read once and
+    keeps the columns it covers (empty), so cells stay under their header; a cell merged
+    down from the row above is empty, so the rows it spans share one heading, not a copy."""
+    for row in table.iterchildren(_W + "tr"):
+        cells = []
+        for cell in row.iterchildren(_W + "tc"):
+            properties = cell.find(_W + "tcPr")
+            span, continued = 1, False
+            if properties is not None:
+                merge = properties.find(_W + "vMerge")
+                continued = merge is not None and merge.get(_W + "val") != "restart"
+                grid = properties.find(_W + "gridSpan")
+                if grid is not None and (grid.get(_W + "val") or "").isdigit():
+                    span = max(1, int(grid.get(_W + "val")))
+            cells.append("" if continued else cell_text(_block_lines(cell)))
+            cells.extend([""] * (span - 1))
+        while cells and not cells[-1]:
+            cells.pop()
+        if cells:
+            yield "\t".join(cells)
+
+
+_PIECE_END = re.compile(r"[。；;，,、：:！？!?）)]$")
+
+
+def cell_text(lines) -> str:
+    """A cell's lines as one: sentences run on, a list of names (one a line) takes 、."""
+    text = ""
+    for line in lines:
+        line = " ".join(line.replace("\t", " ").split())
+        if not line:
+            continue
+        if text and not _PIECE_END.search(text) and not line.startswith(("（", "(")):
+            text += "、"
+        text += line
+    return text
+
+
+def _xlsx_text(raw: bytes, source: str) -> str:
+    """The sheets that hold a task table (all of them if none has a recognisable header),
+    each row a tab-separated line. Rows stream from openpyxl's read-only reader, bounded
+    in rows and in text."""
+    import openpyxl
+
+    from .tables import is_header_row
+
+    check_archive(raw, source)
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many unrelated types for damaged files
+        raise _problem(source, "无法读取 Excel 文件", "cannot read the .xlsx file") from exc
+    sheets: list[tuple[bool, list[str]]] = []
+    rows = chars = 0
+    try:
+        for sheet in workbook.worksheets:
+            lines, header = [], False
+            for values in sheet.iter_rows(values_only=True):
+                rows += 1
+                if rows > MAX_SHEET_ROWS:
+                    label = f"{MAX_SHEET_ROWS:,}"
+                    raise _problem(source, f"表格超过 {label} 行", f"more than {label} rows")
+                cells = [_cell_value(v) for v in values]
+                while cells and not cells[-1]:
+                    cells.pop()
+                if not cells:
+                    continue
+                chars += sum(map(len, cells)) + len(cells)
+                if chars > MAX_TEXT_CHARS:
+                    raise _too_much_text(source)
+                header = header or (len(lines) < 30 and is_header_row(cells))
+                lines.append("\t".join(cells))
+            sheets.append((header, lines))
+    except ImportProblem:
+        raise
+    except Exception as exc:
+        raise _problem(source, "无法读取 Excel 文件", "cannot read the .xlsx file") from exc
+    finally:
+        workbook.close()
+    chosen = [lines for header, lines in sheets if header] or [lines for _, lines in sheets]
+    return "\n".join(line for lines in chosen for line in lines)
+
+
+def _cell_value(value) -> str:
+    import datetime
+
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime | datetime.date):
+        # Written the way a 完成时限 is, so the deadline reader needs no second notation.
+        return f"{value.year}年{value.month}月{value.day}日"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return cell_text(str(value).split("\n"))

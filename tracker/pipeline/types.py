@@ -10,7 +10,9 @@ class ImportProblem(Exception):
 
 @dataclass
 class Repair:
-    kind: str  # html | pinyin | mojibake | lost_char | t2s | variant | wrap | space | doubled
+    # html | pinyin | mojibake | lost_char | t2s | variant | wrap | space | doubled, and
+    # unit_split (two unit names run together, split where one name ends)
+    kind: str
     line: int  # 1-based line in the text the step worked on
     before: str
     after: str
@@ -72,6 +74,7 @@ class Outline:
     author: str
     sections: list[SectionDraft]
     notes: list[str] = field(default_factory=list)  # e.g. why the title is a fallback
+    repairs: list[Repair] = field(default_factory=list)  # found while reading units
 
 
 @dataclass

@@ -1,6 +1,7 @@
 from django import template
 from django.conf import settings
 
+from .. import lights
 from ..lights import light_of
 from ..models import Measure
 
@@ -12,8 +13,9 @@ def due_class(measure, today):
     """CSS hook for the deadline: overdue, due soon, or nothing."""
     if measure.is_overdue(today):
         return "overdue"
-    soon = measure.deadline and (measure.deadline - today).days <= settings.DUE_SOON_DAYS
-    return "soon" if soon and not measure.is_closed else ""
+    if measure.is_closed:
+        return ""
+    return "soon" if lights.is_due_soon(measure.deadline, today, settings.DUE_SOON_DAYS) else ""
 
 
 def status_choices(measure, user):

@@ -23,33 +23,28 @@ from django.utils import timezone
 from tracker.middleware import LAST_SEEN
 from tracker.models import Attachment, Measure, User
 
+from .conftest import HTMX, client_for
+
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
-HTMX = {"HTTP_HX_REQUEST": "true"}
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def attempt(client, username, password, url=LOGIN, ip="127.0.0.1"):
     return client.post(url, {"username": username, "password": password}, REMOTE_ADDR=ip)
 
 
-def is_signed_in(client):
+def is_client_for(client):
     return "_auth_user_id" in client.session
 
 
 def fail_five_times(client, username, url=LOGIN, ip="127.0.0.1"):
     statuses = [attempt(client, username, "wrong-password", url, ip).status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 200, 429]  # the form with its error; the fifth locks
-    assert not is_signed_in(client)
+    assert not is_client_for(client)
 
 
 # Login throttling (django-axes) ----------------------------------------------------------
@@ -62,7 +57,7 @@ def test_the_right_password_after_five_wrong_ones_is_locked_out_in_chinese(clien
     page = response.content.decode()
     assert "登录已暂停" in page and "15 分钟" in page
     assert "督查员" in page and "管理员" in page
-    assert not is_signed_in(client)
+    assert not is_client_for(client)
 
 
 def test_four_wrong_passwords_do_not_lock_and_a_success_clears_them(client, supervisor):
@@ -96,7 +91,30 @@ def test_resetting_the_user_unlocks_the_login(client, supervisor):
     assert attempt(client, "ducha", "pw-ducha").status_code == 429
     reset(username="ducha")
     assert attempt(client, "ducha", "pw-ducha").status_code == 302
-    assert is_signed_in(client)
+    assert is_client_for(client)
+
+
+def test_a_supervisor_sees_the_lockout_and_lifts_it(client, supervisor, staff):
+    fail_five_times(Client(), "zhangmin")
+    page = client_for(supervisor).get("/units/").content.decode()
+    assert 'id="lockouts"' in page and "zhangmin" in page
+    response = client_for(supervisor).post("/units/unlock/", {"username": "zhangmin"})
+    assert response.status_code == 302
+    assert attempt(client, "zhangmin", "pw-zhangmin").status_code == 302
+    assert "当前没有被锁定的账号" in client_for(supervisor).get("/units/").content.decode()
+
+
+def test_staff_cannot_lift_a_lockout(client, supervisor, staff):
+    fail_five_times(Client(), "ducha")
+    assert client_for(staff).post("/units/unlock/", {"username": "ducha"}).status_code == 403
+    assert attempt(client, "ducha", "pw-ducha").status_code == 429
+
+
+def test_unlocking_needs_a_user_name_and_a_post(supervisor):
+    browser = client_for(supervisor)
+    assert browser.get("/units/unlock/").status_code == 405
+    response = browser.post("/units/unlock/", {"username": ""}, follow=True)
+    assert "请填写要解除锁定的用户名" in response.content.decode()
 
 
 def test_the_admin_login_is_throttled_too(client, supervisor):
@@ -135,7 +153,7 @@ def test_every_response_to_a_signed_in_user_is_private_and_not_stored(
     staff, measure, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    client = signed_in(staff)
+    client = client_for(staff)
     evidence = SimpleUploadedFile("完成报告.pdf", PDF, content_type="application/pdf")
     client.post(
         reverse("closure_request", args=[measure.pk]),
@@ -168,17 +186,17 @@ def idle_for(client, seconds):
 
 
 def test_a_request_after_the_idle_time_goes_to_the_login_page(staff, settings):
-    client = signed_in(staff)
+    client = client_for(staff)
     assert client.get("/my/").status_code == 200
     idle_for(client, settings.SESSION_IDLE_MINUTES * 60 + 1)
     response = client.get("/my/")
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
-    assert not is_signed_in(client)
+    assert not is_client_for(client)
     assert client.get("/my/").status_code == 302  # and it stays signed out
 
 
 def test_a_request_within_the_idle_time_stays_signed_in_and_renews_it(staff, settings):
-    client = signed_in(staff)
+    client = client_for(staff)
     client.get("/my/")
     idle_for(client, settings.SESSION_IDLE_MINUTES * 60 - 60)
     assert client.get("/my/").status_code == 200

@@ -459,3 +459,11 @@ class UnitMergeForm(forms.Form):
         if data.get("source") and data.get("source") == data.get("target"):
             raise forms.ValidationError("不能把单位合并到它自己。")
         return data
+
+
+class UnlockForm(forms.Form):
+    username = forms.CharField(
+        label="用户名",
+        max_length=150,
+        error_messages={"required": "请填写要解除锁定的用户名。"},
+    )

@@ -47,5 +47,6 @@ urlpatterns = [
     path("documents/<int:pk>/", views.document_detail, name="document_detail"),
     path("units/", views.unit_list, name="unit_list"),
     path("units/merge/", views.unit_merge, name="unit_merge"),
+    path("units/unlock/", views.unlock_user, name="unlock_user"),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,8 @@ from functools import wraps
 from pathlib import Path
 from urllib.parse import urlencode
 
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -37,6 +39,7 @@ from .forms import (
     ReminderForm,
     SheetUploadForm,
     UnitMergeForm,
+    UnlockForm,
     UploadForm,
 )
 from .importing import import_file
@@ -788,8 +791,37 @@ def unit_list(request):
     return render(
         request,
         "tracker/unit_list.html",
-        {"units": units, "merge_form": UnitMergeForm(initial=request.GET.dict() or None)},
+        {
+            "units": units,
+            "merge_form": UnitMergeForm(initial=request.GET.dict() or None),
+            "lockouts": locked_out_attempts(),
+        },
     )
+
+
+def locked_out_attempts():
+    # The same rule axes applies at login: this many failures within the cool-off window.
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return AccessAttempt.objects.filter(
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
+    ).order_by("-attempt_time")
+
+
+@require_POST
+@login_required
+@supervisor_required
+def unlock_user(request):
+    form = UnlockForm(request.POST)
+    if form.is_valid():
+        username = form.cleaned_data["username"]
+        if axes_reset(username=username):
+            messages.success(request, f"已解除“{username}”的登录锁定，可以重新登录。")
+        else:
+            messages.info(request, f"“{username}”当前没有被锁定。")
+    else:
+        for errors in form.errors.values():
+            messages.error(request, "；".join(errors))
+    return redirect("unit_list")
 
 
 @require_POST

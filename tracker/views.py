@@ -56,6 +56,7 @@ from .models import (
     due_soon_q,
     open_q,
     overdue_q,
+    report_missing_q,
 )
 
 # htmx events announced by responses; parts of pages listen with hx-trigger="… from:body".
@@ -470,16 +471,8 @@ def my_measures(request):
 
 def dashboard_context(today):
     active = Measure.objects.active()
-    totals = active.aggregate(
-        open=Count("pk", filter=open_q()),
-        overdue=Count("pk", filter=overdue_q(today)),
-        soon=Count("pk", filter=due_soon_q(today)),
-        done=Count("pk", filter=Q(status=Measure.Status.DONE)),
-    )
+    counts = light_counts(active, today)
     overdue = active.overdue(today)
-    by_unit = (
-        overdue.values("unit", "unit__name").annotate(n=Count("pk")).order_by("-n", "unit__name")
-    )
     by_owner = (
         overdue.values("owner", "owner__name", "owner__username")
         .annotate(n=Count("pk"))
@@ -491,8 +484,7 @@ def dashboard_context(today):
         .order_by("-n", "name")
     )
     return {
-        "totals": totals,
-        **light_tables(active, today),
+        **counts,
         "pending_extensions": ExtensionRequest.objects.pending().select_related(
             "measure", "requested_by"
         ),
@@ -503,7 +495,7 @@ def dashboard_context(today):
         "charts": [
             bar_chart(
                 "按牵头单位",
-                [(r["unit__name"] or "未指定", r["n"], {"unit": r["unit"] or ""}) for r in by_unit],
+                [(r["name"], r["red"], {"unit": r["pk"] or ""}) for r in counts["overdue_by_unit"]],
             ),
             bar_chart(
                 "按责任人",
@@ -527,27 +519,35 @@ def dashboard_context(today):
     }
 
 
-def light_tables(measures, today):
-    """Counts by light, per unit and in total, and 未按时报送 per unit: two GROUP BYs."""
+def light_counts(measures, today):
+    """The dashboard's numbers from one GROUP BY unit × light: the totals, the lights by unit,
+    未按时报送 by unit and overdue by unit (红灯 is exactly "overdue")."""
     order = [Light.RED, Light.YELLOW, Light.BLUE, Light.GREEN, Light.DONE]
-    missing = dict(
-        measures.report_missing(today).order_by().values_list("unit_id").annotate(n=Count("pk"))
-    )
-    counts = (
+    groups = (
         measures.with_light(today)
         .order_by()
         .values_list("unit_id", "unit__name", "light")
-        .annotate(n=Count("pk"))
-    )
-    units, totals = {}, dict.fromkeys(order, 0)
-    for unit_id, name, colour, n in counts:
-        unit = units.setdefault(
-            (name or "未指定", unit_id),
-            {"counts": dict.fromkeys(order, 0), "missing": missing.get(unit_id, 0)},
+        .annotate(
+            n=Count("pk"),
+            missing=Count("pk", filter=report_missing_q()),
+            soon=Count("pk", filter=due_soon_q(today)),
         )
+    )
+    units, lit = {}, dict.fromkeys(Light, 0)
+    totals = {"open": 0, "overdue": 0, "soon": 0, "done": 0}
+    for unit_id, name, colour, n, missing, soon in groups:
+        unit = units.setdefault(
+            (name or "未指定", unit_id), {"counts": dict.fromkeys(order, 0), "missing": 0}
+        )
+        unit["missing"] += missing
+        colour = Light(colour)
+        lit[colour] += n
         if colour in unit["counts"]:
             unit["counts"][colour] += n
-            totals[colour] += n
+        totals["soon"] += soon
+    totals["overdue"] = lit[Light.RED]
+    totals["done"] = lit[Light.DONE]
+    totals["open"] = sum(lit.values()) - lit[Light.DONE] - lit[Light.PAUSED]
     rows = [
         {
             "name": name,
@@ -561,9 +561,11 @@ def light_tables(measures, today):
         )
     ]
     return {
+        "totals": totals,
         "light_order": order,
-        "light_totals": [(c, totals[c]) for c in order],
+        "light_totals": [(c, lit[c]) for c in order],
         "light_rows": rows,
+        "overdue_by_unit": [r for r in rows if r["red"]],
         "missing_reports": sum(r["missing"] for r in rows),
     }
 
@@ -1047,18 +1049,17 @@ def download(content, filename, content_type):
 @login_required
 def measure_export(request, fmt):
     today = timezone.localdate()
-    measures = filtered_measures(FilterForm(request.GET), today)  # the export adds its columns
+    form = FilterForm(request.GET)
+    measures = filtered_measures(form, today)  # the export adds its columns
+    # The title, the printed header and the file name say what was filtered.
+    filters = spreadsheets.active_filters(form)
+    filename = spreadsheets.export_filename(today, filters, fmt)
     if fmt == "csv":
         content = spreadsheets.export_csv(measures, today=today)
-        return download(
-            content.encode("utf-8"), f"督办台账-{today:%Y-%m-%d}.csv", "text/csv; charset=utf-8"
-        )
+        return download(content.encode("utf-8"), filename, "text/csv; charset=utf-8")
     title = f"督办事项台账（截至{today:%Y-%m-%d}）"
-    return download(
-        spreadsheets.export_xlsx(measures, today=today, title=title),
-        f"督办台账-{today:%Y-%m-%d}.xlsx",
-        XLSX,
-    )
+    content = spreadsheets.export_xlsx(measures, today=today, title=title, filters=filters)
+    return download(content, filename, XLSX)
 
 
 @require_http_methods(["GET", "POST"])

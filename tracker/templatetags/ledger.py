@@ -1,5 +1,10 @@
 from django import template
 from django.conf import settings
+from django.template.defaultfilters import truncatechars
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from .. import lights
 from ..lights import light_of
@@ -36,3 +41,67 @@ def row_facts(measure, user, today):
         "statuses": status_choices(measure, user),
         "can_assign": "owner" in user.editable_fields(measure),
     }
+
+
+@register.simple_tag(takes_context=True)
+def ledger_row(context, m):
+    """One ledger row, built here rather than in template tags: a page holds 100 of them, and
+    this renders a row about ten times faster than the equivalent template. The markup is
+    deliberately lean; rows inherit hx-target from their tbody, and the source sentence is
+    fetched when a row is opened."""
+    user, today = context["user"], context["today"]
+    facts = row_facts(m, user, today)
+    base = context.render_context.get("ledger_base")
+    if base is None:
+        base = context.render_context["ledger_base"] = reverse("measure_list")
+    pk = m.pk
+    detail = f"{base}{pk}/"
+    edit = f"{detail}edit/"
+    light = facts["light"]
+    cells = [f'<tr id="measure-{pk}" class="{facts["due"]}">']
+    if context.get("selectable"):
+        cells.append(
+            f'<td class="check"><input type="checkbox" name="ids" value="{pk}:{m.version}"'
+            f' form="bulk-form" aria-labelledby="t{pk}"></td>'
+        )
+    document = m.document.title
+    cells.append(
+        f'<td class="num">{pk}</td><td class="task"><details hx-get="{detail}text/"'
+        f' hx-trigger="toggle once" hx-target="find p"><summary><a id="t{pk}"'
+        f' href="{detail}">{escape(m.title)}</a></summary><p></p></details></td>'
+        f'<td class="source" title="{escape(document)} › {escape(m.section.path)}">'
+        f"{escape(truncatechars(document, 14))}</td>"
+        f"<td>{escape(m.lead_units_display or '—')}</td><td>{escape(m.owner or '—')}</td>"
+        f'<td class="deadline">{m.deadline.isoformat() if m.deadline else "—"}'
+    )
+    if facts["days_overdue"]:
+        cells.append(f' <span class="badge red">逾期{facts["days_overdue"]}天</span>')
+    cells.append(f'</td><td><span class="light light-{light}">{light.label}</span></td><td>')
+    if facts["statuses"]:
+        options = "".join(
+            f'<option value="{value}"{" selected" if value == m.status else ""}>{label}</option>'
+            for value, label in facts["statuses"]
+        )
+        cells.append(
+            f'<form method="post" action="{edit}" hx-post="{edit}" hx-trigger="change">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{context["csrf_token"]}">'
+            f'<input type="hidden" name="version" value="{m.version}">'
+            f'<input type="hidden" name="next" value="{escape(context.get("current_url", ""))}">'
+            f'<select name="status" aria-label="状态">{options}</select>'
+            "<noscript><button>保存</button></noscript></form>"
+        )
+    else:
+        cells.append(f'<span class="status status-{m.status}">{m.get_status_display()}</span>')
+    cells.append('</td><td class="latest">')
+    progress = getattr(m, "latest_progress", None)
+    if progress:
+        at = m.latest_progress_at
+        day = timezone.localdate(at).isoformat() if at else ""
+        cells.append(f"{escape(truncatechars(progress, 40))}<br><small>{day}</small>")
+    else:
+        cells.append("—")
+    cells.append('</td><td class="actions">')
+    if facts["can_assign"]:
+        cells.append(f'<a href="{detail}" hx-get="{edit}">编辑</a>')
+    cells.append("</td></tr>")
+    return mark_safe("".join(cells))

@@ -1,13 +1,18 @@
-"""Import benchmark: 1,000 generated documents (~10 MB) into a fresh SQLite database.
+"""Import benchmark: the whole import of generated documents against OpenCC alone.
 
-The mix: the two seed essays (perturbed, a quarter in GB18030) and the documents a 督查
-office mostly receives: task-division plans with unit parentheticals and with labelled
-lines (one of them hard-wrapped at 27 characters), a task table pasted as tab-separated
-text, and the same table as .docx and as .xlsx.
+The mix is what a 督查 office receives: the two seed essays and the acceptance corpus
+(tests/corpus: task-division plans, pasted and Word/Excel task tables, work points,
+speeches, news, a PDF copy, a Taiwan-style traditional copy, GB18030), each perturbed per
+copy, and generated task-division plans with unit parentheticals and with labelled lines
+(some hard-wrapped at 27 characters), a task table pasted as tab-separated text, and the
+same table as .docx and as .xlsx.
 
-Prints characters per second for each stage and the ratio of the whole import to
-OpenCC's t2s conversion alone on the same text (target: within 3x), at three sizes so
-that linearity shows. Run: `make bench` or `.venv/bin/python bench/import_bench.py`.
+Every document goes the `seed_measures` way (read the file, decode, clean with OpenCC,
+structure and extract, save with tracker.importing) into a fresh SQLite database per size,
+and OpenCC's t2s conversion of the same text is timed alone in the same run. Printed per
+size (1x, 4x, 16x): seconds for OpenCC and for the whole import, their ratio (target:
+within 3x) and µs per character, which stays flat when the import is linear in the text.
+Run: `make bench` or `TESTING=1 .venv/bin/python bench/import_bench.py [base size]`.
 """
 
 import hashlib
@@ -36,6 +41,7 @@ warnings.filterwarnings("ignore", message="No directory at")
 django.setup()
 
 import opencc  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
@@ -43,7 +49,7 @@ from tracker.importing import DocumentResult, save_document  # noqa: E402
 from tracker.pipeline import ParsedDocument  # noqa: E402
 from tracker.pipeline.clean import clean  # noqa: E402
 from tracker.pipeline.extract import build_outline  # noqa: E402
-from tracker.pipeline.read import decode  # noqa: E402
+from tracker.pipeline.read import decode, load  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -149,49 +155,82 @@ def as_xlsx(title: str, rows: list[list[str]]) -> bytes:
     return out.getvalue()
 
 
-def generate(count: int) -> list[tuple[str, bytes]]:
+CORPUS = sorted(
+    p for p in (ROOT / "tests" / "corpus").iterdir() if p.suffix in {".txt", ".docx", ".xlsx"}
+)
+
+
+def corpus_copy(path: Path, rng: random.Random, n: int) -> bytes:
+    """A corpus document perturbed like the seeds, in its own encoding and line ends."""
+    raw = path.read_bytes()
+    if path.suffix != ".txt":
+        return raw  # the Word and Excel tables, as they are
+    text = perturb(decode(raw, path.name), rng, n)
+    if b"\r\n" in raw:
+        text = text.replace("\n", "\r\n")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return text.encode("gb18030")
+    return text.encode()
+
+
+def generate(count: int, folder: Path) -> list[tuple[str, Path]]:
+    """`count` documents written to `folder`, as (source, path). One random stream: the first
+    n documents are the same whatever the count, so the sizes are prefixes of one another."""
     rng = random.Random(2026)
     seeds = [p.read_bytes() for p in SEEDS]
     docs = []
     for n in range(count):
         kind = n % 8
         title = f"临江市2024年重点任务分解表（{n}）"
-        if kind < 3:
-            raw = seeds[n % len(seeds)]
+        suffix, data = ".txt", b""
+        if kind == 0:
+            raw = seeds[n // 8 % len(seeds)]
             text = perturb(raw.decode("utf-8"), rng, n)
-            # Every fourth document arrives in GB18030, as office files often do.
-            encoding = "gb18030" if n % 4 == 3 else "utf-8"
-            docs.append((f"bench/generated/{n:04d}.txt", text.encode(encoding)))
+            # Every other seed copy arrives in GB18030, as office files often do.
+            data = text.encode("gb18030" if n // 8 % 2 else "utf-8")
+        elif kind in (1, 2):
+            path = CORPUS[(n // 8 * 2 + kind - 1) % len(CORPUS)]
+            suffix, data = path.suffix, corpus_copy(path, rng, n)
         elif kind in (3, 4):
             text = division_plan(rng, n, labelled=kind == 4)
             if n % 16 == 3:
                 text = wrapped(text)
-            docs.append((f"bench/generated/{n:04d}.txt", text.encode()))
+            data = text.encode()
         elif kind == 5:
             rows = table_rows(rng, n)
-            text = "\n".join([title, *("\t".join(row) for row in rows)])
-            docs.append((f"bench/generated/{n:04d}.txt", text.encode()))
+            data = "\n".join([title, *("\t".join(row) for row in rows)]).encode()
         elif kind == 6:
-            docs.append((f"bench/generated/{n:04d}.docx", as_docx(title, table_rows(rng, n))))
+            suffix, data = ".docx", as_docx(title, table_rows(rng, n))
         else:
-            docs.append((f"bench/generated/{n:04d}.xlsx", as_xlsx(title, table_rows(rng, n))))
+            suffix, data = ".xlsx", as_xlsx(title, table_rows(rng, n))
+        path = folder / f"{n:04d}{suffix}"
+        path.write_bytes(data)
+        docs.append((f"bench/generated/{path.name}", path))
     return docs
 
 
+STAGES = ("read", "clean", "structure", "save")
+
+
 def run(docs):
-    timings = dict.fromkeys(["read", "clean", "structure", "save"], 0.0)
+    """Import every document as tracker.importing.import_file does (load, then the steps of
+    tracker.pipeline.parse_document, then save_document), timing each step; then time
+    OpenCC's t2s alone on the same decoded text."""
+    timings = dict.fromkeys(STAGES, 0.0)
     converter = opencc.OpenCC("t2s")
     opencc_alone = 0.0
     chars = 0
     measures = 0
-    for source, raw in docs:
+    for source, path in docs:
         t0 = time.perf_counter()
+        raw = load(path, max_bytes=settings.IMPORT_MAX_BYTES)
         text = decode(raw, source)
         t1 = time.perf_counter()
         cleaned = clean(text)
         t2 = time.perf_counter()
         outline = build_outline(cleaned.text, today=TODAY)
-        t3 = time.perf_counter()
         parsed = ParsedDocument(
             source,
             hashlib.sha256(raw).hexdigest(),
@@ -200,6 +239,9 @@ def run(docs):
             cleaned.repairs + outline.repairs,
             outline,
         )
+        if not parsed.measure_count():
+            raise SystemExit(f"{source}: no measures; every benchmark document must have some")
+        t3 = time.perf_counter()
         result = DocumentResult(source=source)
         save_document(parsed, result)
         t4 = time.perf_counter()
@@ -215,31 +257,39 @@ def run(docs):
     return timings, opencc_alone, chars, measures
 
 
-def main():
-    sizes = [int(a) for a in sys.argv[1:]] or [250, 500, 1000]
+def fresh_database():
+    connection.close()  # a new database file, not the old one still open
+    DB.unlink(missing_ok=True)
     call_command("migrate", verbosity=0)
-    run(generate(20))  # warm up: OpenCC's dictionaries, regexes, Django's query compilation
-    print(f"import benchmark: fresh SQLite database at {DB}")
+
+
+def main():
+    base = 60
+    sizes = [int(a) for a in sys.argv[1:]] or [base, 4 * base, 16 * base]
+    docs = generate(max(sizes), Path(tempfile.mkdtemp()))
+    fresh_database()
+    run(docs[:24])  # warm up: OpenCC's dictionaries, regexes, Django's query compilation
+    print(f"import benchmark: each size into a fresh SQLite database ({DB})")
     print(
-        f"{'docs':>5} {'MB':>6} {'measures':>8} | chars/s: {'read':>10} {'clean':>10} "
-        f"{'structure':>10} {'save':>10} {'whole':>10} {'opencc':>10} | whole/opencc"
+        f"{'docs':>5} {'chars':>9} {'measures':>8} | {'OpenCC':>7} {'whole':>7} {'ratio':>6} | "
+        f"µs/char: {'OpenCC':>6} {'whole':>6} = " + " + ".join(f"{stage:>9}" for stage in STAGES)
     )
+    per_char = []
     for size in sizes:
-        connection.close()  # a fresh database file for every size, not the old one still open
-        DB.unlink(missing_ok=True)
-        call_command("migrate", verbosity=0)
-        docs = generate(size)
-        megabytes = sum(len(raw) for _, raw in docs) / 1e6
-        timings, opencc_alone, chars, measures = run(docs)
+        fresh_database()
+        timings, opencc_alone, chars, measures = run(docs[:size])
         whole = sum(timings.values())
-        rate = {k: chars / v for k, v in timings.items()}
+        per_char.append(whole / chars * 1e6)
         print(
-            f"{size:>5} {megabytes:>6.1f} {measures:>8} | {'':>8}"
-            f"{rate['read']:>10.0f} {rate['clean']:>10.0f} {rate['structure']:>10.0f} "
-            f"{rate['save']:>10.0f} {chars / whole:>10.0f} {chars / opencc_alone:>10.0f} | "
-            f"{whole / opencc_alone:.2f}x  ({whole:.1f} s vs {opencc_alone:.1f} s, "
-            f"{whole / chars * 1e6:.2f} µs/char)"
+            f"{size:>5} {chars:>9} {measures:>8} | {opencc_alone:>6.2f}s {whole:>6.2f}s "
+            f"{whole / opencc_alone:>5.2f}x | {'':>8} {opencc_alone / chars * 1e6:>6.2f} "
+            f"{whole / chars * 1e6:>6.2f} = "
+            + " + ".join(f"{timings[stage] / chars * 1e6:>9.2f}" for stage in STAGES)
         )
+    print(
+        f"linearity: whole µs/char at {sizes[-1]} documents is "
+        f"{per_char[-1] / per_char[0]:.2f}x that at {sizes[0]}"
+    )
 
 
 if __name__ == "__main__":

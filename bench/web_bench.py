@@ -1,104 +1,164 @@
-"""Web benchmark: 10,000 measures, 50 users, server time per request.
+"""Web benchmark: 10,000 and 100,000 measures, 50 users, server time per request.
 
-Prints median and p95 for the ledger page (100 rows), the overdue dashboard, an inline
-status change, and, measured in the same run as the baseline, the Django admin changelist
-of the same 100 measures; then the ledger/admin ratio and the size of the htmx row response
-against the full page. Targets: ledger no slower than the admin changelist; inline change
-p95 <= 15 ms; the row response >= 20x smaller than the full page.
-Run: `make bench` or `.venv/bin/python bench/web_bench.py [rounds]`.
+For each size prints median and p95 of the overdue dashboard, the ledger page (100 rows),
+a filtered ledger (unit + status), /my/, the monthly 通报, the Excel export of 10,000 rows
+(time, and peak memory: traced Python allocations in this process, and the maximum RSS of a
+fresh process doing only the export) and an inline status change; and, measured in the same
+run as the baseline, the Django admin changelist of the same 100 measures. Then the
+ledger/admin ratio, the size of the htmx row response against the full page, and a table of
+both sizes with the ratio 100k/10k. Targets: ledger no slower than the admin changelist;
+inline change p95 <= 15 ms; the row response >= 20x smaller than the full page; /overdue/
+at 100k no more than 3x its time at 10k; the export under 200 MB.
+
+The 100,000 run adds 90,000 measures to the 10,000 ones with bulk_create (seconds, not
+minutes), so both sizes share users, units and documents.
+
+Run: `make bench` or `.venv/bin/python bench/web_bench.py [rounds] [--sizes 10000,100000]`;
+a quick run: `.venv/bin/python bench/web_bench.py 10 --sizes 10000`.
+Importable (bench/explain.py): then it uses the caller's database and Django setup.
 """
 
+import argparse
+import io
 import itertools
+import json
+import math
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ["DATABASE_URL"] = f"sqlite:///{Path(tempfile.mkdtemp()) / 'web.sqlite3'}"
-os.environ.setdefault("SECRET_KEY", "bench")
-os.environ.setdefault("TESTING", "1")
-os.environ["ALLOWED_HOSTS"] = "testserver"  # the in-process test client
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
-
-import warnings  # noqa: E402
 
 import django  # noqa: E402
+from django.conf import settings  # noqa: E402
 
-# No collectstatic here: the benches never serve static files.
-warnings.filterwarnings("ignore", message="No directory at")
+if not settings.configured:
+    # Run as a script: a throwaway SQLite file (or the one a parent run hands its export
+    # child), never the developer's database.
+    os.environ["DATABASE_URL"] = os.environ.get("WEB_BENCH_DATABASE_URL") or (
+        f"sqlite:///{Path(tempfile.mkdtemp()) / 'web.sqlite3'}"
+    )
+    os.environ.setdefault("SECRET_KEY", "bench")
+    os.environ.setdefault("TESTING", "1")
+    os.environ["ALLOWED_HOSTS"] = "testserver"  # the in-process test client
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 
-django.setup()
+    import warnings
+
+    # No collectstatic here: the benches never serve static files.
+    warnings.filterwarnings("ignore", message="No directory at")
+
+    django.setup()
 
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
+from openpyxl import load_workbook  # noqa: E402
 
 from tracker.models import Document, Measure, ProgressUpdate, Section, Unit, User  # noqa: E402
+from tracker.spreadsheets import HEADER_ROW  # noqa: E402
 
-MEASURES = 10_000
+SIZES = (10_000, 100_000)
 USERS = 50
+UNITS = 10
+EXPORT_ROWS = 10_000
+EXPORT_ROUNDS = 3
+BATCH = 5_000
 TODAY = date(2026, 11, 22)
+TEXT = "一是完善居家社区养老服务网络。" * 3
 
 
-def build():
-    call_command("migrate", verbosity=0)
-    groups = {name: Group.objects.create(name=name) for name in User.ROLES}
-    units = [Unit.objects.create(name=f"单位{i:02d}", position=i) for i in range(10)]
-    users = []
-    for i in range(USERS):
-        user = User.objects.create_user(
-            f"user{i:02d}", password="x", name=f"用户{i:02d}", unit=units[i % 10]
+class Ledger:
+    """The generated data: people, units, documents, and how many measures so far."""
+
+    def __init__(self):
+        call_command("migrate", verbosity=0)
+        groups = {name: Group.objects.create(name=name) for name in User.ROLES}
+        self.units = [Unit.objects.create(name=f"单位{i:02d}", position=i) for i in range(UNITS)]
+        self.users = []
+        for i in range(USERS):
+            user = User.objects.create_user(
+                f"user{i:02d}", password="x", name=f"用户{i:02d}", unit=self.units[i % UNITS]
+            )
+            user.groups.add(groups[User.SUPERVISOR if i == 0 else User.STAFF])
+            self.users.append(user)
+        self.documents = [
+            Document.objects.create(
+                source=f"bench/{i}.txt",
+                sha256="0" * 64,
+                title=f"工作方案{i}",
+                raw_text=TEXT,
+                clean_text=TEXT,
+            )
+            for i in range(20)
+        ]
+        self.sections = [
+            Section.objects.create(
+                document=d, kind="heading", title="重点任务", path="重点任务", position=1
+            )
+            for d in self.documents
+        ]
+        self.measures = []
+        admin = self.users[0]
+        admin.is_staff = admin.is_superuser = True
+        admin.save()
+        self.supervisor = admin
+
+    def grow(self, size):
+        """Add measures up to `size`, in batches so memory stays flat at 100,000."""
+        for start in range(len(self.measures), size, BATCH):
+            self.add(range(start, min(start + BATCH, size)))
+
+    def add(self, numbers):
+        measures = Measure.objects.bulk_create(
+            Measure(
+                document=self.documents[i % 20],
+                section=self.sections[i % 20],
+                position=i,
+                fingerprint=f"{i}",
+                title=f"完善居家社区养老服务网络{i}",
+                text=TEXT,
+                source_end=15,
+                unit=self.units[i % UNITS],
+                owner=self.users[i % USERS],
+                deadline=TODAY + timedelta(days=(i % 120) - 60),
+                status=Measure.Status.IN_PROGRESS if i % 3 else Measure.Status.NOT_STARTED,
+            )
+            for i in numbers
         )
-        user.groups.add(groups[User.SUPERVISOR if i == 0 else User.STAFF])
-        users.append(user)
-    text = "一是完善居家社区养老服务网络。" * 3
-    documents = [
-        Document.objects.create(
-            source=f"bench/{i}.txt",
-            sha256="0" * 64,
-            title=f"工作方案{i}",
-            raw_text=text,
-            clean_text=text,
+        ProgressUpdate.objects.bulk_create(
+            ProgressUpdate(
+                measure=m, author=m.owner, progress="已制定工作方案，正在推进落实。", percent=40
+            )
+            for m in measures[::2]
         )
-        for i in range(20)
-    ]
-    sections = [
-        Section.objects.create(
-            document=d, kind="heading", title="重点任务", path="重点任务", position=1
+        # Every fourth measure has a 配合单位, as real ledgers do: the export prefetches them.
+        co_units = Measure.co_units.through
+        co_units.objects.bulk_create(
+            co_units(measure_id=m.pk, unit_id=self.units[(m.position + 1) % UNITS].pk)
+            for m in measures[::4]
         )
-        for d in documents
-    ]
-    measures = Measure.objects.bulk_create(
-        Measure(
-            document=documents[i % 20],
-            section=sections[i % 20],
-            position=i,
-            fingerprint=f"{i}",
-            title=f"完善居家社区养老服务网络{i}",
-            text=text,
-            source_end=15,
-            unit=units[i % 10],
-            owner=users[i % USERS],
-            deadline=TODAY + timedelta(days=(i % 120) - 60),
-            status=Measure.Status.IN_PROGRESS if i % 3 else Measure.Status.NOT_STARTED,
-        )
-        for i in range(MEASURES)
-    )
-    ProgressUpdate.objects.bulk_create(
-        ProgressUpdate(
-            measure=m, author=m.owner, progress="已制定工作方案，正在推进落实。", percent=40
-        )
-        for m in measures[::2]
-    )
-    admin = users[0]
-    admin.is_staff = admin.is_superuser = True
-    admin.save()
-    return admin, measures
+        # Only the ids are kept: 100,000 model instances would distort the memory figures.
+        self.measures.extend(m.pk for m in measures)
+
+
+def build(size=SIZES[0]):
+    """A fresh ledger of `size` measures; returns (supervisor, measure ids)."""
+    ledger = Ledger()
+    ledger.grow(size)
+    return ledger.supervisor, ledger.measures
+
+
+def p95(samples):
+    return samples[max(0, math.ceil(len(samples) * 0.95) - 1)]
 
 
 def timed(call, rounds):
@@ -109,24 +169,71 @@ def timed(call, rounds):
         samples.append((time.perf_counter() - start) * 1000)
         assert response.status_code in (200, 302), response.status_code
     samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1], response
+    return statistics.median(samples), p95(samples), response
 
 
-def main():
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 60
-    supervisor, measures = build()
+def export_query(ledger, size):
+    """Ledger filters that select EXPORT_ROWS measures (all of them at 10,000)."""
+    if size <= EXPORT_ROWS:
+        return {}
+    return {"unit": ledger.units[0].pk}  # one unit leads a tenth of the ledger
+
+
+def rss_mb():
+    # ru_maxrss is in kilobytes on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def export_in_a_fresh_process(query):
+    """[rows, seconds, RSS before, peak RSS in MB] of one export in a new Python process."""
+    url = f"sqlite:///{settings.DATABASES['default']['NAME']}"
+    child = subprocess.run(
+        [sys.executable, __file__, "--export-child", json.dumps(query)],
+        env={**os.environ, "WEB_BENCH_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+    )
+    if child.returncode:
+        raise RuntimeError(f"the export child failed:\n{child.stderr}")
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def export_child(query):
     client = Client()
-    client.force_login(supervisor)
-    print(f"web benchmark: {MEASURES} measures, {USERS} users, {rounds} rounds each (SQLite)")
+    client.force_login(User.objects.get(username="user00"))
+    # An export of no rows first: imports and the connection are counted before, not in it.
+    client.get("/measures/export.xlsx", {"q": "没有这样的事项"})
+    before = rss_mb()
+    start = time.perf_counter()
+    response = client.get("/measures/export.xlsx", query)
+    seconds = time.perf_counter() - start
+    peak = rss_mb()
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    rows = sum(1 for _ in book.active.iter_rows(min_row=HEADER_ROW + 1))
+    print(json.dumps([rows, seconds, before, peak]))
 
+
+def run(ledger, size, rounds):
+    client = Client()
+    client.force_login(ledger.supervisor)
     results = {}
+    results["dashboard /overdue/"] = timed(lambda: client.get("/overdue/"), rounds)
     results["ledger /measures/ (100 rows)"] = timed(lambda: client.get("/measures/"), rounds)
     results["admin changelist (100 rows)"] = timed(
         lambda: client.get("/admin/tracker/measure/"), rounds
     )
-    results["dashboard /overdue/"] = timed(lambda: client.get("/overdue/"), rounds)
+    filtered = {"unit": ledger.units[3].pk, "status": Measure.Status.IN_PROGRESS}
+    results["ledger ?unit=&status="] = timed(lambda: client.get("/measures/", filtered), rounds)
+    results["my measures /my/"] = timed(lambda: client.get("/my/"), rounds)
+    results["monthly report /reports/monthly/"] = timed(
+        lambda: client.get("/reports/monthly/", {"month": "2026-11"}), rounds
+    )
+    query = export_query(ledger, size)
+    results[f"Excel export ({EXPORT_ROWS} rows)"] = timed(
+        lambda: client.get("/measures/export.xlsx", query), min(rounds, EXPORT_ROUNDS)
+    )
 
-    target = measures[1]
+    target = Measure.objects.get(pk=ledger.measures[1])
     statuses = itertools.cycle([Measure.Status.SUSPENDED, Measure.Status.IN_PROGRESS])
 
     def inline_change():
@@ -139,20 +246,82 @@ def main():
 
     results["inline status change (htmx)"] = timed(inline_change, rounds)
 
-    for name, (median, p95, _) in results.items():
-        print(f"  {name:<32} median {median:7.2f} ms   p95 {p95:7.2f} ms")
-    ledger = results["ledger /measures/ (100 rows)"]
+    for name, (median, p95_ms, _) in results.items():
+        print(f"  {name:<34} median {median:8.2f} ms   p95 {p95_ms:8.2f} ms")
+    ledger_page = results["ledger /measures/ (100 rows)"]
     admin = results["admin changelist (100 rows)"]
-    print(f"  ledger / admin changelist (median): {ledger[0] / admin[0]:.2f}x  (target <= 1.00)")
+    print(
+        f"  ledger / admin changelist (median): {ledger_page[0] / admin[0]:.2f}x  (target <= 1.00)"
+    )
     print(
         f"  inline change p95: {results['inline status change (htmx)'][1]:.2f} ms  (target <= 15)"
     )
     row_bytes = len(results["inline status change (htmx)"][2].content)
-    page_bytes = len(ledger[2].content)
+    page_bytes = len(ledger_page[2].content)
     print(
         f"  htmx row response {row_bytes} B vs full page {page_bytes} B: "
         f"{page_bytes / row_bytes:.0f}x smaller  (target >= 20)"
     )
+    print_export_memory(client, query)
+    return results
+
+
+def print_export_memory(client, query):
+    tracemalloc.start()
+    response = client.get("/measures/export.xlsx", query)
+    traced = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    rows, seconds, before, peak = export_in_a_fresh_process(query)
+    print(
+        f"  export memory: {traced:.1f} MB traced Python peak; fresh process {rows} rows "
+        f"in {seconds:.2f} s, max RSS {before:.0f} MB before -> {peak:.0f} MB "
+        f"(+{peak - before:.0f} MB; target < 200 MB), file {len(response.content) / 2**20:.1f} MB"
+    )
+
+
+def print_comparison(by_size):
+    sizes = sorted(by_size)
+    if len(sizes) < 2:
+        return
+    small, large = sizes[0], sizes[-1]
+    label = f"{large // 1000}k/{small // 1000}k"
+    head = "".join(f"{f'{n // 1000}k median':>13}{f'{n // 1000}k p95':>11}" for n in sizes)
+    print(f"\nby size (ms)\n  {'':<34}{head}{label:>10}")
+    for name in by_size[small]:
+        cells = "".join(f"{by_size[n][name][0]:13.2f}{by_size[n][name][1]:11.2f}" for n in sizes)
+        ratio = by_size[large][name][0] / by_size[small][name][0]
+        print(f"  {name:<34}{cells}{ratio:9.2f}x")
+    overdue = "dashboard /overdue/"
+    ratio = by_size[large][overdue][0] / by_size[small][overdue][0]
+    print(f"  /overdue/ {label} (median): {ratio:.2f}x  (target <= 3.00)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("rounds", nargs="?", type=int, default=60)
+    parser.add_argument(
+        "--sizes",
+        default=",".join(str(n) for n in SIZES),
+        help="comma-separated measure counts, ascending (default: %(default)s)",
+    )
+    parser.add_argument("--export-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.export_child is not None:
+        export_child(json.loads(args.export_child))
+        return
+    sizes = sorted(int(n) for n in args.sizes.split(","))
+    ledger = Ledger()
+    by_size = {}
+    for size in sizes:
+        start = time.perf_counter()
+        ledger.grow(size)
+        built = time.perf_counter() - start
+        print(
+            f"\nweb benchmark: {size} measures (generated in {built:.1f} s), {USERS} users, "
+            f"{args.rounds} rounds each, export {min(args.rounds, EXPORT_ROUNDS)} (SQLite)"
+        )
+        by_size[size] = run(ledger, size, args.rounds)
+    print_comparison(by_size)
 
 
 if __name__ == "__main__":

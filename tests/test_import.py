@@ -296,3 +296,70 @@ def test_a_failure_while_saving_rolls_back_that_document_only(tmp_path, monkeypa
         import_paths([SEED_000, SEED_003], today=TODAY)
     assert Document.objects.count() == 1
     assert Section.objects.filter(document__source__endswith=SEED_003.name).count() == 0
+
+
+# Query counts: a document is read and written kind by kind, never measure by measure. ------
+
+UNIT_NAMES = ("社会救助司", "养老服务司", "办公厅")
+
+
+def division_plan(items, *, limit="2026年6月底前", skip=()):
+    """A 任务分工方案 of `items` tasks under two headings, each with its unit note."""
+    lines = ["临江市民政重点任务分工方案"]
+    for i in range(1, items + 1):
+        if i in (1, items // 2 + 1):
+            lines.append("一、加强社会救助" if i == 1 else "二、发展养老服务")
+        if i in skip:
+            continue
+        lead, co = UNIT_NAMES[i % 3], UNIT_NAMES[(i + 1) % 3]
+        lines.append(
+            f"{i}.完善社会救助和养老服务第{i}项工作机制。（{lead}牵头，{co}配合，{limit}完成）"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def queries_to_import(path, text):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    write(path, text)
+    with CaptureQueriesContext(connection) as context:
+        (result,) = import_paths([path], today=TODAY).documents
+    assert result.outcome != "error", result.error
+    statements = [q["sql"] for q in context.captured_queries]
+    # The history is one Change.objects.write; on SQLite, Django splits its INSERT into
+    # batches of 999 variables (124 lines), so those batches count as one query here.
+    batches = sum(s.startswith('INSERT INTO "tracker_change"') for s in statements)
+    return len(statements) - max(batches - 1, 0), result
+
+
+def test_queries_to_import_a_document_do_not_grow_with_its_measures(tmp_path, units):
+    queries_to_import(tmp_path / "warm.txt", division_plan(3))  # topics exist from here on
+    small, result = queries_to_import(tmp_path / "small.txt", division_plan(10))
+    assert result.created == 10
+    large, result = queries_to_import(tmp_path / "large.txt", division_plan(100))
+    assert result.created == 100
+    assert Measure.objects.get(text__contains="第100项").co_units.get() == units["office"]
+    assert large == small <= 15
+
+
+def test_queries_to_reimport_a_changed_document_do_not_grow_with_its_measures(tmp_path, units):
+    counts = {}
+    for items in (10, 100):
+        path = tmp_path / f"plan{items}.txt"
+        queries_to_import(path, division_plan(items))
+        staff = Measure.objects.get(text__contains="第2项", document__source__endswith=path.name)
+        staff.title = "人工改过的标题"
+        staff.staff_edited_at = timezone.now()
+        staff.save()
+        # Every deadline moves, one task leaves the source: updates, history lines, an archive.
+        counts[items], result = queries_to_import(
+            path, division_plan(items, limit="2026年9月底前", skip={items})
+        )
+        assert (result.updated, result.kept, len(result.archived)) == (items - 2, 1, 1)
+        staff.refresh_from_db()
+        assert staff.title == "人工改过的标题"
+        assert staff.deadline.isoformat() == "2026-06-30"  # staff edits always win
+    moved = Measure.objects.filter(changes__field="deadline")
+    assert moved.count() == 8 + 98
+    assert counts[100] == counts[10] <= 20

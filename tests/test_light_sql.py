@@ -55,6 +55,9 @@ def measures(draw):
         "percent": draw(st.none() | st.integers(0, 100)),
         "cadence": cadence,
         "report_day": report_day,
+        # Mostly assigned: a measure without an owner or a lead unit is 待交办.
+        "owner": draw(st.booleans() | st.just(True)),
+        "unit": draw(st.booleans() | st.just(True)),
     }
 
 
@@ -97,6 +100,8 @@ def test_database_light_matches_the_specification(document, staff, today, rows, 
             assigned_at=assigned,
             report_cadence=row["cadence"],
             report_day=row["report_day"],
+            owner=staff if row["owner"] else None,
+            unit=staff.unit if row["unit"] else None,
         )
         reported = moment(today, row["report"], *cycle) if row["report"] else None
         if reported:
@@ -116,6 +121,7 @@ def test_database_light_matches_the_specification(document, staff, today, rows, 
             last_report=reported,
             cadence=row["cadence"],
             report_day=row["report_day"],
+            assigned=row["owner"] and row["unit"],
             thresholds=thresholds,
         )
     actual = dict(Measure.objects.with_light(today, thresholds).values_list("pk", "light"))
@@ -141,7 +147,7 @@ def test_light_counts_group_by_unit_in_one_query(
         )
     assert {(r["unit__name"], r["light"], r["n"]) for r in rows} == {
         ("社会救助司", "red", 1),
-        ("社会救助司", "blue", 1),
+        ("社会救助司", "unassigned", 1),  # no owner yet: 待交办
         ("养老服务司", "done", 1),
     }
 
@@ -166,7 +172,13 @@ def test_pace_boundary_agrees_exactly(document, staff, gap):
                 )
                 deadline = today + timedelta(days=span - elapsed + 1)  # never due soon
                 m = make_measure(
-                    document, position, f"p{position}", deadline=deadline, assigned_at=assigned
+                    document,
+                    position,
+                    f"p{position}",
+                    deadline=deadline,
+                    assigned_at=assigned,
+                    owner=staff,
+                    unit=staff.unit,
                 )
                 reported = assigned + timedelta(hours=1)
                 ProgressUpdate.objects.create(

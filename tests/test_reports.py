@@ -34,27 +34,39 @@ def line(report, name):
 
 
 @pytest.fixture
-def counted(document, units):
-    """社会救助司: one measure of each light; 养老服务司: closed inside and outside November."""
+def counted(document, units, staff):
+    """社会救助司: one measure of each light; 养老服务司: closed inside and outside November.
+    All assigned: without an owner a measure is 待交办."""
     aid, care = units["aid"], units["care"]
-    make_measure(document, 1, "逾期", unit=aid, deadline=date(2026, 11, 21))
-    make_measure(document, 2, "按期", unit=aid, deadline=date(2027, 3, 1))
-    make_measure(document, 3, "临期", unit=aid, deadline=date(2026, 11, 22))
+    make_measure(document, 1, "逾期", unit=aid, owner=staff, deadline=date(2026, 11, 21))
+    make_measure(document, 2, "按期", unit=aid, owner=staff, deadline=date(2027, 3, 1))
+    make_measure(document, 3, "临期", unit=aid, owner=staff, deadline=date(2026, 11, 22))
     make_measure(
         document,
         4,
         "漏报",
         unit=aid,
+        owner=staff,
         report_cadence="monthly",
         report_day=10,
         assigned_at=shanghai(2026, 1, 1),
     )
-    make_measure(document, 5, "暂缓", unit=aid, status=Measure.Status.SUSPENDED)
-    close(make_measure(document, 6, "月初办结", unit=care), shanghai(2026, 11, 1, 0, 0))
-    close(make_measure(document, 7, "上月办结", unit=care), shanghai(2026, 10, 31, 23, 59))
-    close(make_measure(document, 8, "月末办结", unit=care), shanghai(2026, 11, 30, 23, 59))
-    close(make_measure(document, 9, "下月办结", unit=care), shanghai(2026, 12, 1, 0, 0))
-    make_measure(document, 10, "已归档", unit=aid, archived_at=shanghai(2026, 11, 2))
+    make_measure(document, 5, "暂缓", unit=aid, owner=staff, status=Measure.Status.SUSPENDED)
+    close(
+        make_measure(document, 6, "月初办结", unit=care, owner=staff), shanghai(2026, 11, 1, 0, 0)
+    )
+    close(
+        make_measure(document, 7, "上月办结", unit=care, owner=staff),
+        shanghai(2026, 10, 31, 23, 59),
+    )
+    close(
+        make_measure(document, 8, "月末办结", unit=care, owner=staff),
+        shanghai(2026, 11, 30, 23, 59),
+    )
+    close(
+        make_measure(document, 9, "下月办结", unit=care, owner=staff), shanghai(2026, 12, 1, 0, 0)
+    )
+    make_measure(document, 10, "已归档", unit=aid, owner=staff, archived_at=shanghai(2026, 11, 2))
 
 
 def test_counts_each_light_once_and_missing_reports(counted):

@@ -7,19 +7,23 @@ import time
 import tracemalloc
 import zipfile
 from datetime import date, datetime
+from urllib.parse import unquote
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from tracker.models import Change, Measure, ProgressUpdate
 from tracker.spreadsheets import (
+    ALL_EXPORT_HEADERS,
     HEADERS,
     MAX_ROWS,
     SheetError,
     apply_plan,
     cell_text,
     export_csv,
+    export_filename,
     export_xlsx,
     plan_import,
     read_sheet,
@@ -29,7 +33,7 @@ from .conftest import TODAY, make_measure
 
 pytestmark = pytest.mark.django_db
 TITLE = "督办事项台账（截至2026-11-22）"
-ALL_HEADERS = [*HEADERS, "版本"]
+ALL_HEADERS = list(ALL_EXPORT_HEADERS)
 
 
 @pytest.fixture
@@ -52,8 +56,8 @@ def workbook_of(measures):
 
 
 def row_of(sheet, measure):
-    """The Excel row number of a measure in an exported sheet."""
-    return next(cell.row for cell in sheet["A"] if cell.value == measure.pk)
+    """The Excel row number of a measure in an exported sheet, by its hidden 事项编号."""
+    return next(cell.row for cell in sheet["N"] if cell.value == measure.pk)
 
 
 def column_of(sheet, label):
@@ -84,14 +88,15 @@ def test_xlsx_has_title_header_frozen_pane_and_hidden_version(ledger):
     assert sheet["A1"].value == TITLE
     assert "A1:L1" in {str(r) for r in sheet.merged_cells.ranges}
     assert [cell.value for cell in sheet[2]] == ALL_HEADERS
+    assert ALL_HEADERS[-2:] == ["版本", "事项编号"]
     assert sheet.freeze_panes == "A3"
-    assert sheet.column_dimensions["M"].hidden
+    assert sheet.column_dimensions["M"].hidden and sheet.column_dimensions["N"].hidden
     assert not sheet.column_dimensions["B"].hidden and sheet.column_dimensions["B"].width > 30
 
 
-def test_xlsx_prints_on_a3_landscape_fit_to_width_with_the_header_repeated(ledger):
+def test_xlsx_prints_on_a4_landscape_fit_to_width_with_the_header_repeated(ledger):
     sheet = workbook_of(ledger).active
-    assert sheet.page_setup.paperSize == 8  # A3
+    assert sheet.page_setup.paperSize == 9  # A4, the LEDGER_PAPER default
     assert sheet.page_setup.orientation == "landscape"
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
     assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
@@ -102,7 +107,7 @@ def test_xlsx_rows_show_the_ledger_with_lights_and_real_dates(ledger, measure, c
     sheet = workbook_of(ledger).active
     row = [cell for cell in sheet[row_of(sheet, measure)]]
     assert [cell.value for cell in row] == [
-        measure.pk,
+        1,
         "健全低保动态管理机制\n一是健全低保动态管理机制。",
         "测试方案 › 做好社会救助",
         "社会救助司",
@@ -115,6 +120,7 @@ def test_xlsx_rows_show_the_ledger_with_lights_and_real_dates(ledger, measure, c
         "人手不足",
         "月底前复核",
         1,
+        measure.pk,
     ]
     deadline, light = row[column_of(sheet, "完成时限") - 1], row[column_of(sheet, "亮灯") - 1]
     assert deadline.is_date and deadline.number_format == "yyyy-mm-dd"
@@ -141,7 +147,8 @@ def test_export_query_count_does_not_grow_with_the_ledger(
         extra = make_measure(document, position, f"事项{position}", unit=units["aid"], owner=staff)
         extra.co_units.set([units["care"]])
         ProgressUpdate.objects.create(measure=extra, author=staff, progress="推进", percent=10)
-    # The rows, their co-units and their joint lead units: three queries at any size.
+    # The rows, their co-units and their joint lead units: three queries for each chunk of
+    # EXPORT_CHUNK rows (one chunk here).
     with django_assert_max_num_queries(3):
         export_xlsx(Measure.objects.all(), today=TODAY, title=TITLE)
     with django_assert_max_num_queries(3):
@@ -152,9 +159,9 @@ def test_csv_has_a_bom_and_the_ledger_columns_without_title(ledger, measure):
     text = export_csv(ledger, today=TODAY)
     assert text.startswith("\ufeff序号,")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert rows[0] == list(HEADERS)
+    assert rows[0] == [*HEADERS, "事项编号"]
     first = dict(zip(rows[0], rows[1], strict=True))
-    assert first["序号"] == str(measure.pk)
+    assert (first["序号"], first["事项编号"]) == ("1", str(measure.pk))
     assert first["完成时限"] == "2026-10-31"
     assert first["亮灯"] == "红灯"
     assert first["配合单位"] == "办公厅、养老服务司"
@@ -295,7 +302,7 @@ def test_every_bad_row_is_listed_with_its_row_number_and_nothing_is_applied(
     upload_file = edited(
         sheet_measures,
         {
-            (measure, "序号"): 99999,
+            (measure, "事项编号"): 99999,
             (care_measure, "完成时限"): "2026-02-30",
             (third, "责任人"): "查无此人",
             (fourth, "状态"): "待审核",
@@ -311,7 +318,7 @@ def test_every_bad_row_is_listed_with_its_row_number_and_nothing_is_applied(
 
     messages = {error.row: error.message for error in plan.errors}
     assert sorted(messages) == [3, 4, 5, 6]
-    assert "序号“99999”没有对应的督办事项" in messages[3]
+    assert "事项编号“99999”没有对应的督办事项" in messages[3]
     assert "2026-02-30" in messages[4] and "YYYY-MM-DD" in messages[4]
     assert "找不到责任人“查无此人”" in messages[5]
     assert "重新导出" in messages[5]  # the same row is also stale
@@ -335,9 +342,9 @@ def test_a_stale_row_asks_for_a_fresh_export(ledger, measure, supervisor, staff)
 
 
 def test_a_repeated_id_is_an_error_on_the_later_row(ledger, measure, care_measure, supervisor):
-    rows = read_sheet(edited(ledger, {(care_measure, "序号"): measure.pk}))
+    rows = read_sheet(edited(ledger, {(care_measure, "事项编号"): measure.pk}))
     messages = [str(error) for error in plan_import(rows, supervisor).errors]
-    assert messages == [f"第4行：序号 {measure.pk} 与第3行重复。"]
+    assert messages == [f"第4行：事项编号 {measure.pk} 与第3行重复（同一事项出现两次）。"]
 
 
 def test_an_archived_measure_is_not_matched(ledger, care_measure, supervisor):
@@ -611,7 +618,11 @@ def test_a_huge_number_as_id_is_an_error_for_that_row(ledger, measure, superviso
     assert rows[0]["id"] == str(huge)
     plan = plan_import(rows, supervisor)
     assert [(error.row, error.message) for error in plan.errors] == [
-        (2, f"序号“{huge}”没有对应的督办事项（可能已归档），请核对序号。")
+        (
+            2,
+            f"事项编号“{huge}”没有对应的督办事项（可能已归档），"
+            "请在本系统新导出的台账上修改，不要改动隐藏的“事项编号”列。",
+        )
     ]
     assert [(c.row, c.field, c.new) for c in plan.changes] == [(3, "unit", "养老服务司")]
 
@@ -637,7 +648,7 @@ def test_an_uploaded_sheet_with_a_huge_id_shows_the_row_error_not_a_500(
     upload_file.name = "台账.xlsx"
     response = client.post("/measures/import/", {"file": upload_file})
     assert response.status_code == 200
-    assert "序号“99999999999999999999”没有对应的督办事项" in response.content.decode()
+    assert "事项编号“99999999999999999999”没有对应的督办事项" in response.content.decode()
 
 
 def test_control_characters_are_cleared_from_imported_cells():
@@ -696,3 +707,141 @@ def test_a_measure_with_joint_lead_units_round_trips_unchanged(supervisor, measu
     upload.name = "台账.xlsx"
     plan = plan_import(read_sheet(upload), supervisor)
     assert plan.errors == [] and plan.changes == []
+
+
+# Numbering, print setup and naming (issue: export for print) -----------------------------
+
+
+def export_of(measures, filters=()):
+    content = export_xlsx(measures, today=TODAY, title=TITLE, filters=filters)
+    return load_workbook(io.BytesIO(content)).active
+
+
+def test_sequence_numbers_follow_the_export_order_and_ids_sit_in_a_hidden_column(document, units):
+    made = [make_measure(document, 10 + i, f"事项{i}", unit=units["aid"]) for i in range(4)]
+    newest_first = Measure.objects.filter(pk__in=[m.pk for m in made]).order_by("-pk")
+    sheet = export_of(newest_first)
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert [row[0] for row in rows] == [1, 2, 3, 4]
+    assert [row[column_of(sheet, "事项编号") - 1] for row in rows] == [m.pk for m in made[::-1]]
+    assert sheet.column_dimensions["N"].hidden
+
+
+def test_the_autofilter_covers_the_header_and_every_row_of_the_visible_columns(ledger):
+    assert export_of(ledger).auto_filter.ref == "A2:L4"
+    assert export_of(Measure.objects.none()).auto_filter.ref == "A2:L2"
+
+
+def test_pages_are_numbered_and_headed_with_the_day_and_the_filters(ledger):
+    sheet = export_of(ledger, filters=[("状态", "未启动"), ("牵头单位", "甲&乙")])
+    assert sheet.oddFooter.center.text == "第 &P 页 / 共 &N 页"
+    assert sheet.oddHeader.left.text == "导出日期：2026-11-22"
+    assert sheet.oddHeader.right.text == "筛选：状态 未启动；牵头单位 甲&&乙"  # && prints one &
+    assert sheet["A1"].value == f"{TITLE}\n筛选：状态 未启动；牵头单位 甲&乙"
+    assert sheet.row_dimensions[1].height == 48
+    unfiltered = export_of(ledger)
+    assert unfiltered["A1"].value == TITLE and not unfiltered.oddHeader.right.text
+
+
+@pytest.mark.parametrize(("paper", "code"), [("A4", 9), ("A3", 8), (" a3 ", 8)])
+def test_ledger_and_monthly_report_print_alike_on_the_configured_paper(
+    settings, ledger, paper, code
+):
+    from tracker.reports import monthly_report, report_xlsx
+
+    settings.LEDGER_PAPER = paper
+    report = report_xlsx(monthly_report(2026, 11, today=TODAY))
+    for sheet in (export_of(ledger), load_workbook(io.BytesIO(report)).active):
+        assert sheet.page_setup.paperSize == code
+        assert sheet.page_setup.orientation == "landscape"
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.oddFooter.center.text == "第 &P 页 / 共 &N 页"
+
+
+def test_an_unknown_paper_is_a_configuration_error(settings, ledger):
+    settings.LEDGER_PAPER = "B5"
+    with pytest.raises(ImproperlyConfigured, match="LEDGER_PAPER='B5'"):
+        export_of(ledger)
+
+
+def test_the_file_name_says_the_day_and_the_filters_in_safe_characters():
+    assert export_filename(TODAY, [], "xlsx") == "督办台账_2026-11-22.xlsx"
+    assert export_filename(TODAY, [("亮灯", "红灯")], "xlsx") == "督办台账_2026-11-22_红灯.xlsx"
+    hostile = [("搜索", 'a/b:c*"d"\x0b '), ("牵头单位", "办公厅")]
+    assert export_filename(TODAY, hostile, "csv") == "督办台账_2026-11-22_搜索-a-b-c-d_办公厅.csv"
+    long = export_filename(TODAY, [("搜索", "很长的搜索词" * 30)], "xlsx")
+    assert long.endswith("等.xlsx") and len(long) < 90
+
+
+def test_the_download_is_named_and_titled_after_the_filters(
+    client, supervisor, ledger, measure, units, freeze_today
+):
+    client.force_login(supervisor)
+    filters = {"status": "not_started", "unit": units["aid"].pk, "light": "red", "sort": "unit"}
+    response = client.get("/measures/export.xlsx", filters)
+    disposition = response["Content-Disposition"]
+    # RFC 5987 form, so browsers keep the Chinese name.
+    assert disposition.startswith("attachment; filename*=utf-8''")
+    name = unquote(disposition.split("''", 1)[1])
+    assert name == "督办台账_2026-11-22_未启动_社会救助司_红灯.xlsx"
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet["A1"].value == (
+        "督办事项台账（截至2026-11-22）\n筛选：状态 未启动；牵头单位 社会救助司；亮灯 红灯"
+    )
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert [(row[0], row[-1]) for row in rows] == [(1, measure.pk)]
+    response = client.get("/measures/export.csv", {"due": "overdue", "owner": "nobody"})
+    name = unquote(response["Content-Disposition"].split("''", 1)[1])
+    assert name == "督办台账_2026-11-22_已逾期.csv"  # an invalid filter is ignored, and unnamed
+
+
+def test_round_trip_through_the_pages_changes_the_measure_of_the_edited_row(
+    client, supervisor, document, units, freeze_today
+):
+    # Created in the reverse of the ledger order, so 序号 and id disagree.
+    made = [make_measure(document, 30 - i, f"事项{i}", unit=units["aid"]) for i in range(3)]
+    client.force_login(supervisor)
+    workbook = load_workbook(io.BytesIO(client.get("/measures/export.xlsx").content))
+    sheet = workbook.active
+    assert [sheet.cell(row, 1).value for row in (3, 4, 5)] == [1, 2, 3]
+    assert sheet.cell(3, column_of(sheet, "事项编号")).value == made[-1].pk
+    sheet.cell(3, column_of(sheet, "状态"), "推进中")
+    for row in (3, 4, 5):
+        sheet.cell(row, 1, 99)  # renumbering 序号 (a sort in Excel) matches nothing anew
+    out = upload(workbook)
+    out.name = "台账.xlsx"
+    preview = client.post("/measures/import/", {"file": out}).content.decode()
+    assert "将要修改 1 处" in preview
+    client.post("/measures/import/", {"action": "apply"})
+    statuses = dict(Measure.objects.values_list("pk", "status"))
+    assert statuses == {
+        made[0].pk: "not_started",
+        made[1].pk: "not_started",
+        made[2].pk: "in_progress",
+    }
+
+
+def test_an_export_from_before_the_id_column_still_imports_by_its_序号(
+    ledger, measure, care_measure, supervisor
+):
+    workbook = workbook_of(ledger)
+    sheet = workbook.active
+    id_column = column_of(sheet, "事项编号")
+    for row in range(3, sheet.max_row + 1):
+        sheet.cell(row, 1, sheet.cell(row, id_column).value)  # the old layout: 序号 is the id
+    sheet.delete_cols(id_column)
+    workbook.properties.keywords = None
+    sheet.cell(4, column_of(sheet, "状态"), "暂缓")
+    plan = plan_import(read_sheet(upload(workbook)), supervisor)
+    assert plan.errors == []
+    assert [(c.measure.pk, c.field, c.new) for c in plan.changes] == [
+        (care_measure.pk, "status", "暂缓")
+    ]
+
+
+def test_a_new_export_without_its_hidden_id_column_is_refused_not_read_by_序号(ledger):
+    workbook = workbook_of(ledger)
+    workbook.active.delete_cols(column_of(workbook.active, "事项编号"))
+    with pytest.raises(SheetError, match="表头缺少“事项编号”列"):
+        read_sheet(upload(workbook))

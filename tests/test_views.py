@@ -517,7 +517,7 @@ def test_my_measures_lists_overdue_first(staff, document, units, freeze_today):
 def test_dashboard_counts_and_charts(supervisor, measure, care_measure, freeze_today):
     response = client_for(supervisor).get(reverse("overdue"))
     totals = response.context["totals"]
-    assert totals == {"open": 2, "overdue": 1, "soon": 0, "done": 0}
+    assert totals == {"open": 2, "overdue": 1, "soon": 0, "done": 0, "unassigned": 0}
     html = response.content.decode()
     assert "<svg" in html and "社会救助司" in html
     assert f"/measures/?unit={measure.unit_id}&amp;due=overdue" in html

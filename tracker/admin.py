@@ -11,9 +11,13 @@ from .models import (
     DigestLog,
     Document,
     ExtensionRequest,
+    Instruction,
     Measure,
+    Notification,
     ProgressUpdate,
+    Reading,
     Reminder,
+    SavedView,
     Section,
     Topic,
     Unit,
@@ -272,3 +276,29 @@ class AttachmentAdmin(admin.ModelAdmin):
     list_display = ["original_name", "closure", "size", "uploaded_by", "created_at"]
     list_select_related = ["closure__measure", "uploaded_by"]
     raw_id_fields = ["closure", "uploaded_by"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["user", "kind", "text", "created_at", "read_at"]
+    list_filter = ["kind"]
+    list_select_related = ["user"]
+
+
+@admin.register(Instruction)
+class InstructionAdmin(ReadOnlyAdmin):
+    list_display = ["author", "measure", "unit", "text", "created_at"]
+    list_select_related = ["author", "measure", "unit"]
+
+
+@admin.register(Reading)
+class ReadingAdmin(ReadOnlyAdmin):
+    list_display = ["user", "measure", "month", "created_at"]
+    list_select_related = ["user", "measure"]
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "shared", "query", "created_at"]
+    list_filter = ["shared"]
+    list_select_related = ["owner"]

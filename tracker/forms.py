@@ -2,13 +2,23 @@ from pathlib import Path
 
 from django import forms
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.db.models import Q
 from django.forms.utils import flatatt
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from .lights import Light
-from .models import Attachment, Document, Measure, ProgressUpdate, Topic, Unit, User
+from .models import (
+    Attachment,
+    Document,
+    Instruction,
+    Measure,
+    ProgressUpdate,
+    Topic,
+    Unit,
+    User,
+)
 from .pipeline.read import xml_safe
 
 
@@ -79,6 +89,11 @@ def active_users():
     return User.objects.filter(is_active=True).select_related("unit").order_by("unit", "username")
 
 
+def assignable_users():
+    # A leader reads and instructs; offering one as 责任人 would hand them a task they never see.
+    return User.objects.assignable().select_related("unit").order_by("unit", "username")
+
+
 class MeasureEditForm(CleanTextMixin, forms.ModelForm):
     """Edits only the fields the person may change and actually submitted.
 
@@ -107,7 +122,7 @@ class MeasureEditForm(CleanTextMixin, forms.ModelForm):
             if name not in allowed or (submitted is not None and name not in submitted):
                 del self.fields[name]
         if "owner" in self.fields:
-            self.fields["owner"].queryset = active_users()
+            self.fields["owner"].queryset = assignable_users()
             self.fields["owner"].error_messages["invalid_choice"] = (
                 "没有这个责任人，请从列表中选择。"
             )
@@ -151,13 +166,49 @@ class ProgressForm(CleanTextMixin, forms.ModelForm):
     next_steps = forms.CharField(
         label="下步计划", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    percent = forms.IntegerField(
-        label="完成百分比", min_value=0, required=False, validators=[MaxValueValidator(100)]
+    # min_value/max_value also give the number input its min and max, so a phone keypad and
+    # the browser refuse 150 before the server has to.
+    percent = forms.IntegerField(label="完成百分比", min_value=0, max_value=100, required=False)
+
+    instruction = forms.ModelChoiceField(
+        label="回复批示",
+        queryset=Instruction.objects.none(),
+        required=False,
+        empty_label="（不针对批示）",
     )
 
     class Meta:
         model = ProgressUpdate
-        fields = ["progress", "problems", "next_steps", "percent"]
+        fields = ["progress", "problems", "next_steps", "percent", "instruction"]
+
+    def __init__(self, *args, measure=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A report answers a 批示 on this measure or on the unit that leads it.
+        if measure is None:
+            del self.fields["instruction"]
+            return
+        instructions = Instruction.objects.filter(
+            Q(measure=measure) | Q(unit__in=measure.lead_unit_ids)
+        ).select_related("author")
+        if not instructions.exists():
+            del self.fields["instruction"]
+            return
+        self.fields["instruction"].queryset = instructions
+        self.fields["instruction"].label_from_instance = lambda i: (
+            f"{i.author} {timezone.localdate(i.created_at):%Y-%m-%d}：{i.text[:30]}"
+        )
+        unanswered = instructions.unanswered().first()
+        if unanswered and not self.is_bound:
+            self.initial["instruction"] = unanswered.pk
+
+
+class InstructionForm(CleanTextMixin, forms.Form):
+    text = forms.CharField(
+        label="批示内容",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "请填写批示内容。"},
+    )
 
 
 class RowVersionsField(forms.Field):
@@ -185,7 +236,7 @@ class RowVersionsField(forms.Field):
 
 
 class BulkForm(forms.Form):
-    ids = RowVersionsField(label="勾选")
+    ids = RowVersionsField(label="勾选事项")
     owner = UserChoiceField(
         widget=QuickSelect, label="责任人", queryset=User.objects.none(), required=False
     )
@@ -208,7 +259,7 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = active_users()
+        self.fields["owner"].queryset = assignable_users()
 
     def clean(self):
         data = super().clean()
@@ -273,6 +324,12 @@ class FilterForm(forms.Form):
         empty_label="全部",
     )
     due = forms.ChoiceField(widget=QuickSelect, label="时限", choices=DUE_CHOICES, required=False)
+    assigned = forms.ChoiceField(
+        widget=QuickSelect,
+        label="交办",
+        choices=[("", "全部"), ("no", "待交办"), ("yes", "已交办")],
+        required=False,
+    )
     light = forms.ChoiceField(
         widget=QuickSelect, label="亮灯", choices=[("", "全部"), *Light.choices], required=False
     )
@@ -283,6 +340,20 @@ class FilterForm(forms.Form):
         self.fields["owner"].queryset = active_users()
         for field in self.fields.values():
             field.error_messages["invalid_choice"] = "无效的筛选条件，已忽略。"
+
+    def labels(self):
+        """The active filters as people read them, e.g. ["亮灯：红灯", "交办：待交办"]."""
+        if not self.is_valid():
+            return []
+        shown = []
+        for name, value in self.cleaned_data.items():
+            if value in ("", None) or name == "sort":
+                continue
+            field = self.fields[name]
+            if hasattr(field, "choices") and not hasattr(value, "pk"):
+                value = dict(field.choices).get(value, value)
+            shown.append(f"{field.label}：{value}")
+        return shown
 
 
 class WorkflowForm(CleanTextMixin, forms.Form):
@@ -401,6 +472,24 @@ class ClosureForm(WorkflowForm):
         error_messages={"required": "请填写办结情况。"},
     )
     files = EvidenceField(label="佐证材料（pdf、docx、xlsx、jpg、png）", required=False)
+    # On a phone this opens the camera: a photo of the finished work is the commonest evidence.
+    # It passes the same checks as any other file, so a photo in a format we refuse is refused.
+    photo = EvidenceField(
+        label="现场照片（手机可直接拍照）",
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        # One list of evidence whichever picker it came from; the limit counts both.
+        files = data.get("files", []) + data.pop("photo", [])
+        if len(files) > settings.ATTACHMENTS_PER_REQUEST:
+            self.add_error(
+                "photo", f"一次最多上传 {settings.ATTACHMENTS_PER_REQUEST} 个文件。"
+            )
+        data["files"] = files
+        return data
 
 
 class ReminderForm(CleanTextMixin, forms.Form):

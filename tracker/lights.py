@@ -21,6 +21,7 @@ class Light(models.TextChoices):
     YELLOW = "yellow", "黄灯"
     BLUE = "blue", "蓝灯"
     GREEN = "green", "绿灯"
+    UNASSIGNED = "unassigned", "待交办"
     DONE = "done", "已办结"
     PAUSED = "paused", "暂缓"
 
@@ -31,6 +32,7 @@ COLOURS = {
     Light.YELLOW: "FCE8B2",
     Light.BLUE: "C6DAFC",
     Light.GREEN: "B7E1CD",
+    Light.UNASSIGNED: "D9D2E9",
     Light.DONE: "E6E6E6",
     Light.PAUSED: "EEEEEE",
 }
@@ -93,6 +95,26 @@ def due_dates_before(cadence, day, today):
     return found[0], found[1]
 
 
+def is_due_date(cadence, day, when):
+    """Is a report due on `when`? (The cycles of due_dates_before.)"""
+    if cadence == "weekly":
+        return when.isoweekday() == day
+    if cadence == "quarterly" and when.month not in (3, 6, 9, 12):
+        return False
+    return cadence in ("monthly", "quarterly") and when == clamp_day(when.year, when.month, day)
+
+
+def next_due_date(cadence, day, today):
+    """The next report due date, today included; None without a cycle."""
+    if not cadence or day is None:
+        return None
+    for ahead in range(0, 93):  # a quarter holds every cycle's next date
+        when = today + timedelta(days=ahead)
+        if is_due_date(cadence, day, when):
+            return when
+    return None
+
+
 def report_missing(cadence, day, last_report, assigned_on, today):
     """未按时报送: the report for the latest finished period was not filed.
 
@@ -132,14 +154,19 @@ def light(
     last_report=None,
     cadence="",
     report_day=None,
+    assigned=True,
     thresholds=Thresholds(),
 ):
+    """`assigned`: the measure has both an owner and a lead unit. One without is 待交办 (it
+    waits for a supervisor, whatever its dates say) unless it is already overdue."""
     if status == "done":
         return Light.DONE
     if status == "suspended":
         return Light.PAUSED
     if deadline is not None and deadline < today:
         return Light.RED
+    if not assigned:
+        return Light.UNASSIGNED
     if report_missing(cadence, report_day, last_report, assigned_at, today) or behind_pace(
         assigned_at, deadline, percent, today, thresholds.pace_gap
     ):
@@ -161,5 +188,6 @@ def light_of(measure, today, thresholds=None):
         last_report=get("latest_progress_at"),
         cadence=get("report_cadence") or "",
         report_day=get("report_day"),
+        assigned=get("owner_id") is not None and get("unit_id") is not None,
         thresholds=thresholds or Thresholds.from_settings(),
     )

@@ -1,9 +1,10 @@
+import secrets
 import uuid
 from datetime import datetime, time, timedelta
 from functools import cached_property
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
@@ -128,6 +129,22 @@ class UnitAlias(models.Model):
         return f"{self.name} = {self.unit}"
 
 
+class PeopleManager(UserManager):
+    def supervisors(self):
+        return self.filter(
+            Q(is_superuser=True) | Q(groups__name=User.SUPERVISOR), is_active=True
+        ).distinct()
+
+    def unit_staff(self, unit):
+        return self.filter(unit=unit, groups__name=User.STAFF, is_active=True).distinct()
+
+    def assignable(self):
+        """Who can own a measure: active 责任人 and 督查员, never a leader only."""
+        return self.filter(
+            Q(groups__name=User.STAFF) | Q(groups__name=User.SUPERVISOR), is_active=True
+        ).distinct()
+
+
 class User(AbstractUser):
     SUPERVISOR = "督查员"
     STAFF = "责任人"
@@ -143,6 +160,12 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="users",
     )
+    # The secret in the user's calendar feed address (/calendar/<token>.ics); reset anew.
+    calendar_token = models.CharField(
+        "日历订阅口令", max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+
+    objects = PeopleManager()
 
     class Meta:
         ordering = ["username"]
@@ -167,6 +190,11 @@ class User(AbstractUser):
     @property
     def is_unit_staff(self):
         return self.STAFF in self.role_names
+
+    def reset_calendar_token(self):
+        self.calendar_token = secrets.token_urlsafe(32)
+        self.save(update_fields=["calendar_token"])
+        return self.calendar_token
 
     def is_responsible_for(self, measure):
         return measure.owner_id == self.pk or (
@@ -323,6 +351,11 @@ def due_soon_q(today, days=None):
     return open_q() & Q(deadline__gte=today, deadline__lte=today + timedelta(days=days))
 
 
+def unassigned_q():
+    """待交办: no owner or no lead unit yet."""
+    return Q(owner__isnull=True) | Q(unit__isnull=True)
+
+
 def report_boundary(today):
     """Per row, the start (Asia/Shanghai) of the day after its cycle's opening due date.
 
@@ -371,8 +404,10 @@ class DayNumber(models.Func):
         )
 
 
+EPOCH = datetime(2000, 1, 1, tzinfo=timezone.get_fixed_timezone(0))
+
 # Most urgent first: the order of ?sort=light, as positions in one string (see by_urgency).
-URGENCY = " red yellow blue green paused done"
+URGENCY = " red unassigned yellow blue green paused done"
 
 
 def light_case(today, thresholds):
@@ -388,6 +423,7 @@ def light_case(today, thresholds):
         models.When(status=Measure.Status.DONE, then=models.Value(Light.DONE.value)),
         models.When(status=Measure.Status.SUSPENDED, then=models.Value(Light.PAUSED.value)),
         models.When(deadline__lt=today, then=models.Value(Light.RED.value)),
+        models.When(unassigned_q(), then=models.Value(Light.UNASSIGNED.value)),
         models.When(report_missing_q() | behind, then=models.Value(Light.YELLOW.value)),
         models.When(due_soon_q(today, thresholds.soon_days), then=models.Value(Light.BLUE.value)),
         default=models.Value(Light.GREEN.value),
@@ -417,6 +453,13 @@ class MeasureQuerySet(models.QuerySet):
 
     def done(self):
         return self.active().filter(status=Measure.Status.DONE)
+
+    def unassigned(self):
+        """待交办: open measures still without an owner or a lead unit."""
+        return self.open().filter(unassigned_q())
+
+    def assigned(self):
+        return self.active().exclude(unassigned_q())
 
     def with_report_facts(self, today):
         """Aliases (not selected) that the 未按时报送 rule reads."""
@@ -484,6 +527,49 @@ class MeasureQuerySet(models.QuerySet):
             )
         )
 
+    def with_attention(self):
+        """`returned` (退回重办) and `reminded` (催办) that no progress report has followed
+        yet: what the owner must deal with first. For a `for_ledger()` queryset."""
+        since = Coalesce(OuterRef("latest_progress_at"), models.Value(EPOCH))
+        return self.annotate(
+            returned=models.Exists(
+                ClosureRequest.objects.filter(
+                    measure=OuterRef("pk"),
+                    status=ClosureRequest.Outcome.RETURNED,
+                    decided_at__gt=since,
+                )
+            ),
+            reminded=models.Exists(
+                Reminder.objects.filter(
+                    measure=OuterRef("pk"), kind=Reminder.Kind.MANUAL, created_at__gt=since
+                )
+            ),
+        )
+
+    def worklist(self, user, today):
+        """A person's own measures, most urgent first: 退回重办 and 催办, then overdue,
+        reports owed, due soon, the rest, waiting for review, closed."""
+        qs = self.active().for_ledger().filter(owner=user).with_attention()
+        qs = qs.with_report_facts(today)
+        staff_open = Q(status__in=Measure.STAFF_STATUSES)
+        return qs.annotate(
+            missing=models.Case(
+                models.When(report_missing_q(), then=True),
+                default=False,
+                output_field=models.BooleanField(),
+            ),
+            bucket=models.Case(
+                models.When(staff_open & (Q(returned=True) | Q(reminded=True)), then=0),
+                models.When(overdue_q(today), then=1),
+                models.When(report_missing_q(), then=2),
+                models.When(due_soon_q(today), then=3),
+                models.When(staff_open, then=4),
+                models.When(status=Measure.Status.PENDING_REVIEW, then=5),
+                default=6,
+                output_field=models.IntegerField(),
+            ),
+        ).order_by("bucket", F("deadline").asc(nulls_last=True), "pk")
+
     def for_unit(self, unit):
         """Measures a unit leads, alone or jointly."""
         return self.filter(
@@ -507,6 +593,7 @@ class MeasureQuerySet(models.QuerySet):
             "latest_progress_at",
             "latest_percent",
             "unit_id",
+            "owner_id",
             "unit__name",
         )
 
@@ -741,6 +828,14 @@ class Measure(models.Model):
                 )
                 for field, old, new in history
             )
+            if changes.get("owner") is not None and any(f == "owner" for f, _, _ in history):
+                Notification.objects.notify(
+                    [current.owner],
+                    Notification.Kind.ASSIGNED,
+                    measure=current,
+                    text=f"{user}将“{current.title}”交由您办理。",
+                    actor=user,
+                )
         self.refresh_from_db()
         return rows
 
@@ -829,6 +924,13 @@ class Measure(models.Model):
             )
             label = "超期申请延期" if late else "申请延期"
             current.record(user, "extension", current.deadline, deadline, f"{label}：{reason}")
+            Notification.objects.notify(
+                User.objects.supervisors(),
+                Notification.Kind.REQUESTED,
+                measure=current,
+                text=f"{user}{label}至 {deadline:%Y-%m-%d}：{reason}",
+                actor=user,
+            )
         self.refresh_from_db()
         return request
 
@@ -854,6 +956,13 @@ class Measure(models.Model):
                 )
             old, current.status = current.status, self.Status.PENDING_REVIEW
             current.record(user, "status", old, current.status, f"申请办结：{summary}")
+            Notification.objects.notify(
+                User.objects.supervisors(),
+                Notification.Kind.REQUESTED,
+                measure=current,
+                text=f"{user}申请办结：{summary}",
+                actor=user,
+            )
         self.refresh_from_db()
         return request
 
@@ -892,6 +1001,13 @@ class Measure(models.Model):
             old = current.status
             current.status, current.recheck_on = self.Status.IN_PROGRESS, None
             current.record(user, "status", old, current.status, f"回头看重新打开：{reason}")
+            Notification.objects.notify(
+                [current.owner],
+                Notification.Kind.RETURNED,
+                measure=current,
+                text=f"回头看发现问题，事项已重新打开：{reason}",
+                actor=user,
+            )
         self.refresh_from_db()
 
     def archive(self, user, note="督查员归档"):
@@ -918,7 +1034,25 @@ class Measure(models.Model):
                 measure=self, recipient_id=self.owner_id, sent_by=user, note=note
             )
             self.log(user, "reminder", new=str(self.owner), note=f"催办。{note}".strip())
+            Notification.objects.notify(
+                [self.owner],
+                Notification.Kind.REMINDED,
+                measure=self,
+                text=f"{user}催办“{self.title}”。{note}".strip(),
+                actor=user,
+            )
         return reminder
+
+    def mark_read(self, user):
+        """圈阅: once per person; the history says who read it when."""
+        with transaction.atomic():
+            reading, created = Reading.objects.get_or_create(user=user, measure=self)
+            if created:
+                self.log(user, "reading", new="已阅", note="领导圈阅")
+        return reading
+
+    def instruct(self, user, text):
+        return Instruction.give(user, text, measure=self)
 
     def report_progress(self, user, **entry):
         """Append to the journal; the first report moves a measure that had not started."""
@@ -931,6 +1065,14 @@ class Measure(models.Model):
                 )
             else:
                 Measure.objects.filter(pk=self.pk).update(staff_edited_at=timezone.now())
+            if update.instruction is not None:
+                Notification.objects.notify(
+                    [update.instruction.author],
+                    Notification.Kind.ANSWERED,
+                    measure=self,
+                    text=f"{user}就您的批示报送进展：{update.progress}",
+                    actor=user,
+                )
         return update
 
 
@@ -948,6 +1090,15 @@ class ProgressUpdate(models.Model):
     problems = models.TextField("存在问题", blank=True)
     next_steps = models.TextField("下步计划", blank=True)
     percent = models.PositiveSmallIntegerField("完成百分比", null=True, blank=True)
+    # The 批示 this report answers, if any.
+    instruction = models.ForeignKey(
+        "Instruction",
+        verbose_name="回复批示",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="answers",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -1010,6 +1161,8 @@ class Change(models.Model):
         "text": "原文",
         "extension": "延期申请",
         "reminder": "催办",
+        "instruction": "领导批示",
+        "reading": "圈阅",
     }
 
     def __str__(self):
@@ -1129,6 +1282,14 @@ class ExtensionRequest(WorkflowRequest):
                     f"驳回延期至 {request.requested_deadline:%Y-%m-%d}",
                     f"驳回延期申请。{comment}".strip(),
                 )
+            verdict = "批准" if approve else "驳回"
+            Notification.objects.notify(
+                [request.requested_by, measure.owner],
+                Notification.Kind.DECIDED,
+                measure=measure,
+                text=f"延期至 {request.requested_deadline:%Y-%m-%d} 的申请已{verdict}。{comment}",
+                actor=user,
+            )
         self.refresh_from_db()
 
 
@@ -1181,6 +1342,13 @@ class ClosureRequest(WorkflowRequest):
                 measure.status = Measure.Status.IN_PROGRESS
                 note = f"退回重办：{comment}"
             measure.record(user, "status", old, measure.status, note)
+            Notification.objects.notify(
+                [request.requested_by, measure.owner],
+                Notification.Kind.DECIDED if approve else Notification.Kind.RETURNED,
+                measure=measure,
+                text=note,
+                actor=user,
+            )
         self.refresh_from_db()
 
 
@@ -1294,3 +1462,235 @@ class DigestLog(models.Model):
 
     def __str__(self):
         return f"{self.recipient} {self.day:%Y-%m-%d} {self.get_kind_display()}"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+    def mark_read(self):
+        return self.unread().update(read_at=timezone.now())
+
+
+class NotificationManager(models.Manager.from_queryset(NotificationQuerySet)):
+    def notify(self, recipients, kind, measure=None, text="", actor=None):
+        """The one writer of notifications. The actor is not told of their own act; each
+        person gets one notice however many ways they are concerned."""
+        people = {u.pk: u for u in recipients if u is not None and u.is_active}
+        if actor is not None:
+            people.pop(actor.pk, None)
+        return self.write(
+            Notification(user=u, kind=kind, measure=measure, text=text, actor=actor)
+            for u in people.values()
+        )
+
+    def write(self, notices):
+        """Save notices in one insert; every notice in the app is saved here."""
+        notices = list(notices)
+        for notice in notices:
+            notice.text = notice.text[:300]
+        return self.bulk_create(notices)
+
+
+class Notification(models.Model):
+    """An item in a person's 待办 inbox; mail is a second channel beside it."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", "交办"
+        REMINDED = "reminded", "催办"
+        RETURNED = "returned", "退回重办"
+        DECIDED = "decided", "审批结果"
+        INSTRUCTION = "instruction", "领导批示"
+        ANSWERED = "answered", "批示回复"
+        REPORT_DUE = "report_due", "进展待报送"
+        REQUESTED = "requested", "待审批申请"
+        REPORT_MISSING = "report_missing", "未按时报送"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="接收人",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    measure = models.ForeignKey(
+        Measure,
+        verbose_name="督办事项",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    text = models.CharField("内容", max_length=300)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="发起人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("时间", default=timezone.now)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    objects = NotificationManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "通知"
+        verbose_name_plural = "通知"
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}：{self.text}"
+
+
+class InstructionQuerySet(models.QuerySet):
+    def unanswered(self):
+        """批示 no progress report has answered yet."""
+        return self.filter(answers__isnull=True)
+
+
+class Instruction(models.Model):
+    """批示: a leader's written instruction on a measure or on a unit's whole list."""
+
+    measure = models.ForeignKey(
+        Measure,
+        verbose_name="督办事项",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="instructions",
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name="单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="instructions",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="批示人", on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField("批示内容")
+    created_at = models.DateTimeField("批示时间", default=timezone.now)
+
+    objects = InstructionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "领导批示"
+        verbose_name_plural = "领导批示"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(measure__isnull=False, unit__isnull=True)
+                | Q(measure__isnull=True, unit__isnull=False),
+                name="instruction_on_measure_or_unit",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.author} 批示：{self.text[:30]}"
+
+    @classmethod
+    def give(cls, author, text, *, measure=None, unit=None):
+        """Write a 批示 and tell the people it concerns: the owner (or the unit's staff) and
+        the supervisors."""
+        text = text.strip()
+        if not text:
+            raise WorkflowError("批示内容不能为空。")
+        with transaction.atomic():
+            instruction = cls.objects.create(author=author, text=text, measure=measure, unit=unit)
+            if measure is not None:
+                measure.log(author, "instruction", new=text, note="领导批示")
+                concerned = [measure.owner]
+                where = f"“{measure.title}”"
+            else:
+                concerned = list(User.objects.unit_staff(unit))
+                where = f"{unit.name}的督办事项"
+            Notification.objects.notify(
+                [*concerned, *User.objects.supervisors()],
+                Notification.Kind.INSTRUCTION,
+                measure=measure,
+                text=f"{author}对{where}作出批示：{text}",
+                actor=author,
+            )
+        return instruction
+
+
+class Reading(models.Model):
+    """圈阅: a leader marks a measure, or a month's 通报, as read."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="阅示人", on_delete=models.CASCADE, related_name="+"
+    )
+    measure = models.ForeignKey(
+        Measure,
+        verbose_name="督办事项",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="readings",
+    )
+    month = models.DateField("通报月份", null=True, blank=True, help_text="该月 1 日。")
+    created_at = models.DateTimeField("圈阅时间", default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "圈阅"
+        verbose_name_plural = "圈阅"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(measure__isnull=False, month__isnull=True)
+                | Q(measure__isnull=True, month__isnull=False),
+                name="reading_of_measure_or_month",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "measure"],
+                condition=Q(measure__isnull=False),
+                name="one_reading_per_measure",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "month"],
+                condition=Q(month__isnull=False),
+                name="one_reading_per_month",
+            ),
+        ]
+
+    def __str__(self):
+        what = self.measure or f"{self.month:%Y年%m月}通报"
+        return f"{self.user} 已阅 {what}"
+
+
+class SavedViewQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(Q(owner=user) | Q(shared=True))
+
+
+class SavedView(models.Model):
+    """A named set of ledger filters: the user's own, or shared by a supervisor."""
+
+    name = models.CharField("名称", max_length=30)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="创建人",
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+    )
+    shared = models.BooleanField("全员共享", default=False)
+    query = models.CharField("筛选条件", max_length=500, blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+
+    objects = SavedViewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-shared", "name", "id"]
+        verbose_name = "常用视图"
+        verbose_name_plural = "常用视图"
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name

@@ -34,7 +34,7 @@ from itertools import groupby
 from django.conf import settings
 from django.core import mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -47,6 +47,7 @@ from .models import (
     DigestLog,
     ExtensionRequest,
     Measure,
+    Notification,
     Reminder,
     User,
 )
@@ -354,12 +355,42 @@ def supervisor_summary(today):
 
 def active_supervisors():
     # The query form of User.is_supervisor, so a run does not ask each user for their groups.
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(groups__name=User.SUPERVISOR))
-        .distinct()
-        .order_by("pk")
+    return User.objects.supervisors().order_by("pk")
+
+
+def notify_daily(digests, summary):
+    """Inbox notices beside the mails: each report coming due or gone missing for its owner,
+    and the count of missing reports for the supervisors. A notice still unread is not
+    repeated, so a daily run does not pile them up. Returns the number written."""
+    Kind = Notification.Kind
+    unread = set(
+        Notification.objects.unread()
+        .filter(kind__in=[Kind.REPORT_DUE, Kind.REPORT_MISSING])
+        .values_list("user_id", "measure_id", "kind")
     )
+    notices = []
+    for digest in digests:
+        for item in digest.reports:
+            kind = Kind.REPORT_MISSING if item.late else Kind.REPORT_DUE
+            if (digest.user.pk, item.measure.pk, kind) in unread:
+                continue
+            state = "已过报送日，尚未报送" if item.late else "即将到报送日"
+            notices.append(
+                Notification(
+                    user=digest.user,
+                    kind=kind,
+                    measure=item.measure,
+                    text=f"“{item.measure.title}”{state}（{item.due:%Y-%m-%d}），请填报进展。",
+                )
+            )
+    if summary.reports_missing:
+        text = f"{summary.today:%Y-%m-%d}：{summary.reports_missing} 项事项未按时报送进展。"
+        notices += [
+            Notification(user=s, kind=Kind.REPORT_MISSING, text=text)
+            for s in active_supervisors()
+            if (s.pk, None, Kind.REPORT_MISSING) not in unread
+        ]
+    return len(Notification.objects.write(notices))
 
 
 # The daily run ----------------------------------------------------------------------------
@@ -376,6 +407,7 @@ class DailyResult:
     without_email: int = 0  # recipients with something to read but no address
     failed: int = 0  # mails the server refused; their log is removed, so the next run retries
     recipients: list[str] = field(default_factory=list)
+    notices: int = 0  # inbox notices written for reports due or missing
 
 
 def send_daily(today, *, dry_run=False):
@@ -405,6 +437,8 @@ def send_daily(today, *, dry_run=False):
     ]
     summary = supervisor_summary(today)
     supervisors = list(active_supervisors()) if summary else []
+    if not dry_run:
+        result.notices = notify_daily(digests, summary)
     with nullcontext() if dry_run else mail.get_connection() as connection:
         for digest in filter(None, digests):
             send_owner_digest(digest, result, done, connection)

@@ -110,7 +110,8 @@ def count(stats, row, as_of, thresholds):
     light = light_of(row, as_of, thresholds)
     stats.total += 1
     stats.done += row["status"] == Measure.Status.DONE
-    stats.on_track += light in (Light.GREEN, Light.BLUE)
+    # Not late: a 待交办 measure still waits for its owner, but nothing is behind yet.
+    stats.on_track += light in (Light.GREEN, Light.BLUE, Light.UNASSIGNED)
     stats.behind += light == Light.YELLOW
     stats.overdue += light == Light.RED
 
@@ -189,7 +190,7 @@ REPORT_HEADER_ROW = 3
 
 
 def report_xlsx(report):
-    """The 通报 on one A4 landscape page: title, basis, table with totals, ranking rule."""
+    """The 通报 on one landscape page width: title, basis, table with totals, ranking rule."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = f"{report.year}年{report.month}月"
@@ -210,7 +211,8 @@ def report_xlsx(report):
         sheet.cell(row, column).font = Font(bold=True)  # the totals line
     heading(sheet, row + 2, RANKING_RULE, width, Font(size=10), "left")
     sheet.row_dimensions[row + 2].height = 30
-    set_print_layout(sheet, paper=sheet.PAPERSIZE_A4, repeat_row=REPORT_HEADER_ROW)
+    # The same paper, orientation and page numbers as the 台账 export (LEDGER_PAPER).
+    set_print_layout(sheet, repeat_row=REPORT_HEADER_ROW)
     return workbook_bytes(workbook)
 
 

@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tracker.context_processors.inbox",
             ],
         },
     }
@@ -229,3 +230,6 @@ ATTACHMENTS_PER_REQUEST = 10
 
 # Links in reminder mails.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+# Paper of the printed 台账 and 通报 exports (tracker.spreadsheets.PAPER_SIZES: A4 or A3).
+LEDGER_PAPER = os.environ.get("LEDGER_PAPER", "A4")

@@ -2,10 +2,11 @@
 
 The import changes only 牵头单位, 责任人, 完成时限 and 状态, in three steps the view drives:
 read_sheet (upload → plain rows kept in the session), plan_import (a preview, and again at
-apply time) and apply_plan (one transaction). Rows are matched by 序号, which is the
-measure's id. The hidden 版本 column carries the version each row was exported at, so a
-row whose measure was changed online since then is refused instead of silently putting
-the older values back.
+apply time) and apply_plan (one transaction). 序号 only counts the rows (1…N as exported);
+rows are matched by the hidden 事项编号 column, the measure's id. Exports from before that
+column had the id in 序号 and are still read that way (see find_header). The hidden 版本
+column carries the version each row was exported at, so a row whose measure was changed
+online since then is refused instead of silently putting the older values back.
 """
 
 import csv
@@ -14,12 +15,16 @@ import re
 import zipfile
 import zlib
 from collections import defaultdict
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import Subquery
+from django.db.models import Model, Subquery
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
@@ -44,15 +49,24 @@ COLUMNS = (
     ("下步计划", 24),
 )
 HEADERS = tuple(label for label, _ in COLUMNS)
+SEQUENCE_HEADER = "序号"
 VERSION_HEADER = "版本"
+ID_HEADER = "事项编号"
+# The hidden columns after the visible ones: what the import needs and nobody edits.
+ALL_EXPORT_HEADERS = (*HEADERS, VERSION_HEADER, ID_HEADER)
 DEADLINE_COLUMN = HEADERS.index("完成时限") + 1
 LIGHT_COLUMN = HEADERS.index("亮灯") + 1
 VERSION_COLUMN = len(HEADERS) + 1
+ID_COLUMN = len(HEADERS) + 2
 HEADER_ROW = 2  # below the merged title row
+# In the workbook's keywords: this file numbers 序号 1…N and keeps the id in 事项编号, so a
+# copy whose hidden 事项编号 column was deleted is refused rather than read as an older
+# export, which would take the running numbers for ids and change the wrong measures.
+LEDGER_FORMAT = "督办台账:事项编号"
 
 # What the import reads, by key in read_sheet's rows; "牵头单位" also matches a renamed column.
 IMPORT_COLUMNS = {
-    "id": ("序号",),
+    "id": (ID_HEADER,),
     "unit": ("责任领导/牵头单位", "牵头单位"),
     "owner": ("责任人",),
     "deadline": ("完成时限",),
@@ -70,7 +84,7 @@ MAX_ROWS = 5000
 # then the sheet's declared dimension; reading stops at MAX_SHEET_ROWS whatever the file says.
 # Parsing costs openpyxl about 20 µs a cell, so the cell limit also bounds the time.
 MAX_SHEET_ROWS = 2 * MAX_ROWS
-MAX_SHEET_CELLS = 16 * MAX_ROWS  # the export has 13 columns
+MAX_SHEET_CELLS = 16 * MAX_ROWS  # the export has 14 columns
 MAX_SHARED_STRINGS = MAX_SHEET_CELLS
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_PART_BYTES = 30 * 1024 * 1024
@@ -94,9 +108,22 @@ UNREADABLE = "无法读取该文件：请上传本系统导出的 .xlsx 台账�
 
 # Export -----------------------------------------------------------------------------------
 
+# Rows fetched per query: the export streams the queryset so 10,000 rows never sit in memory
+# at once; with prefetches (co-units, joint lead units) each chunk costs three queries.
+EXPORT_CHUNK = 500
+# Paper names LEDGER_PAPER accepts, as the sheet's paperSize codes (ECMA-376 §18.18.43).
+PAPER_SIZES = {"A4": 9, "A3": 8}
+PAGE_FOOTER = "第 &P 页 / 共 &N 页"
+MAX_PAGE_HEADER_CHARS = 100  # Excel refuses a header and footer of more than 255 characters
+# Characters Windows, macOS or a mail client refuse or misread in a file name.
+UNSAFE_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+MAX_FILENAME_FILTERS = 60
+TITLE_ROW_HEIGHT = 30
+TITLE_WITH_FILTERS_HEIGHT = 48
+
 
 def export_queryset(measures):
-    """The measures with everything a 台账 row shows, in two queries, order kept."""
+    """The measures with everything a 台账 row shows, in three queries a chunk, order kept."""
     latest = latest_progress()
     return (
         measures.for_ledger()
@@ -108,10 +135,17 @@ def export_queryset(measures):
     )
 
 
-def row_values(measure, light):
+def export_rows(measures, today):
+    """(序号, measure, light) in the queryset's order; 序号 counts from 1 whatever the ids."""
+    rows = export_queryset(measures).iterator(chunk_size=EXPORT_CHUNK)
+    for number, measure in enumerate(rows, start=1):
+        yield number, measure, light_of(measure, today)
+
+
+def row_values(number, measure, light):
     """One ledger row in COLUMNS order, from a measure of export_queryset()."""
     return [
-        measure.pk,
+        number,
         f"{measure.title}\n{measure.text}",
         f"{measure.document.title} › {measure.section.path}",
         measure.lead_units_display,
@@ -126,70 +160,153 @@ def row_values(measure, light):
     ]
 
 
-def export_xlsx(measures, *, today, title):
+def export_xlsx(measures, *, today, title, filters=()):
     """The 台账 workbook of a Measure queryset (filtered and ordered as the page shows it).
 
-    The queryset goes through export_queryset here, so the caller need not (it may). 序号 is
-    the measure's id, as on the ledger page, because the import matches rows by it.
+    The queryset goes through export_queryset here, so the caller need not (it may).
+    `filters` are the (label, value) pairs of active_filters(), shown under the title and in
+    the printed page header. 序号 counts the rows; the import matches rows by the hidden
+    事项编号 (the measure's id) and refuses stale ones by the hidden 版本.
+
+    Written in openpyxl's write-only mode: rows go to a temporary file as they are made, so
+    memory stays flat however long the ledger (about 60 MB peak for 10,000 rows).
     """
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "督办台账"
-    write_title(sheet, title)
-    write_header(sheet)
-    for row, measure in enumerate(export_queryset(measures), start=HEADER_ROW + 1):
-        light = light_of(measure, today)
-        for column, value in enumerate([*row_values(measure, light), measure.version], start=1):
-            write_cell(sheet, row, column, value)
-        sheet.cell(row, DEADLINE_COLUMN).number_format = "yyyy-mm-dd"
-        sheet.cell(row, LIGHT_COLUMN).fill = PatternFill("solid", fgColor=COLOURS[light])
+    workbook = Workbook(write_only=True)
+    workbook.properties.title = "督办台账"
+    workbook.properties.keywords = LEDGER_FORMAT
+    sheet = workbook.create_sheet("督办台账")
+    # A write-only sheet writes its properties (fit to page), columns, panes and the first
+    # rows' heights when the first row is appended: all of them are set before.
+    set_print_layout(sheet, repeat_row=HEADER_ROW)
     for column, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.column_dimensions[get_column_letter(VERSION_COLUMN)].hidden = True
-    sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 1).coordinate
-    set_print_layout(sheet, paper=sheet.PAPERSIZE_A3, repeat_row=HEADER_ROW)
+    for column in (VERSION_COLUMN, ID_COLUMN):
+        sheet.column_dimensions[get_column_letter(column)].hidden = True
+    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
+    description = filters_text(filters)
+    sheet.row_dimensions[1].height = TITLE_WITH_FILTERS_HEIGHT if filters else TITLE_ROW_HEIGHT
+    sheet.append([title_cell(sheet, title, description)])
+    sheet.merged_cells.add(f"A1:{get_column_letter(len(HEADERS))}1")
+    sheet.append([header_cell(sheet, label) for label in ALL_EXPORT_HEADERS])
+    styles = RowStyles(sheet)
+    last_row = HEADER_ROW
+    for number, measure, light in export_rows(measures, today):
+        values = [*row_values(number, measure, light), measure.version, measure.pk]
+        sheet.append(styles.cells(values, light))
+        last_row += 1
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(HEADERS))}{last_row}"
+    sheet.oddHeader.left.text = page_header_text(f"导出日期：{today:%Y-%m-%d}")
+    if description:
+        sheet.oddHeader.right.text = page_header_text(description)
     return workbook_bytes(workbook)
 
 
-def write_title(sheet, title):
-    sheet.cell(1, 1, xml_safe(title)).font = Font(size=16, bold=True)
-    sheet.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
-    sheet.row_dimensions[1].height = 30
+def title_cell(sheet, title, description):
+    text = xml_safe(title) + (f"\n{xml_safe(description)}" if description else "")
+    cell = WriteOnlyCell(sheet, text)
+    cell.data_type = "s"
+    cell.font = Font(size=16, bold=True)
+    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    return cell
 
 
-def write_header(sheet):
-    for column, label in enumerate((*HEADERS, VERSION_HEADER), start=1):
-        cell = sheet.cell(HEADER_ROW, column, label)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.border = BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+def header_cell(sheet, label):
+    cell = WriteOnlyCell(sheet, label)
+    cell.font = Font(bold=True)
+    cell.fill = HEADER_FILL
+    cell.border = BORDER
+    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    return cell
 
 
-def write_cell(sheet, row, column, value):
+class RowStyles:
+    """Cells of a data row with the ledger's styles, made without a style lookup per cell.
+
+    Styling a cell through its attributes looks each style up in the workbook's tables, which
+    for 10,000 rows of 14 cells costs more than the rest of the export; the styles are looked
+    up once here and their index arrays copied onto each cell.
+    """
+
+    def __init__(self, sheet):
+        self.sheet = sheet
+        plain = WriteOnlyCell(sheet)
+        plain.border, plain.alignment = BORDER, WRAP
+        dated = WriteOnlyCell(sheet)
+        dated.border, dated.alignment = BORDER, WRAP
+        dated.number_format = "yyyy-mm-dd"
+        self.plain, self.dated = plain._style, dated._style
+        self.lights = {}
+        for light, colour in COLOURS.items():
+            cell = WriteOnlyCell(sheet)
+            cell.border, cell.alignment = BORDER, WRAP
+            cell.fill = PatternFill("solid", fgColor=colour)
+            self.lights[light] = cell._style
+
+    def cells(self, values, light):
+        cells = []
+        for column, value in enumerate(values, start=1):
+            cell = WriteOnlyCell(self.sheet, export_value(value))
+            if isinstance(cell.value, str):
+                # openpyxl turns any text starting with "=" into a formula; a title never is one.
+                cell.data_type = "s"
+            if column == DEADLINE_COLUMN:
+                cell._style = copy(self.dated)
+            elif column == LIGHT_COLUMN:
+                cell._style = copy(self.lights[light])
+            else:
+                cell._style = copy(self.plain)
+            cells.append(cell)
+        return cells
+
+
+def export_value(value):
     if isinstance(value, str):
         # A control character (\x0b, \x1f…) in a title or note cannot be written to XML at
         # all: openpyxl would raise and the whole export fail.
         value = xml_safe(value)
-    cell = sheet.cell(row, column, None if value == "" else value)
+    return None if value == "" else value
+
+
+def write_cell(sheet, row, column, value):
+    """A bordered, wrapped cell of a normal (not write-only) sheet; text stays text."""
+    value = export_value(value)
+    cell = sheet.cell(row, column, value)
     if isinstance(value, str):
-        # openpyxl turns any text starting with "=" into a formula; a title never is one.
         cell.data_type = "s"
     cell.border = BORDER
     cell.alignment = WRAP
     return cell
 
 
-def set_print_layout(sheet, *, paper, repeat_row):
-    """Landscape, the header row on every page, all columns on one page width."""
-    sheet.page_setup.paperSize = paper
-    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+def paper_size():
+    """The paperSize code of settings.LEDGER_PAPER, for the 台账 and the 通报 alike."""
+    name = str(settings.LEDGER_PAPER).strip().upper()
+    if name not in PAPER_SIZES:
+        raise ImproperlyConfigured(
+            f"LEDGER_PAPER={settings.LEDGER_PAPER!r}: expected one of {', '.join(PAPER_SIZES)}."
+        )
+    return PAPER_SIZES[name]
+
+
+def set_print_layout(sheet, *, repeat_row):
+    """LEDGER_PAPER landscape, all columns on one page width, the header row on every page,
+    page numbers in the footer."""
+    sheet.page_setup.paperSize = paper_size()
+    sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = f"{repeat_row}:{repeat_row}"
     sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.center.text = PAGE_FOOTER
+
+
+def page_header_text(text):
+    """Plain text for a printed header: & starts a code there, and the length is capped."""
+    text = xml_safe(text)
+    if len(text) > MAX_PAGE_HEADER_CHARS:
+        text = text[: MAX_PAGE_HEADER_CHARS - 1] + "…"
+    return text.replace("&", "&&")
 
 
 def workbook_bytes(workbook):
@@ -198,13 +315,66 @@ def workbook_bytes(workbook):
     return out.getvalue()
 
 
+# What was exported: the filters in the title and the file name ----------------------------
+
+
+def active_filters(form):
+    """(field label, chosen value) of each filter a bound FilterForm applies, in form order.
+
+    Invalid filters are left out, as filtered_measures leaves them out; the sort order is no
+    filter. Choices show their labels (红灯, 推进中), units and people their names.
+    """
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    filters = []
+    for name, form_field in form.fields.items():
+        value = data.get(name)
+        if name == "sort" or value in (None, ""):
+            continue
+        if isinstance(value, Model):
+            shown = str(value)
+        elif isinstance(value, str) and name == "q":
+            shown = value.strip()
+        else:
+            shown = str(dict(form_field.choices).get(value, value))
+        if shown:
+            filters.append((str(form_field.label), shown))
+    return filters
+
+
+def filters_text(filters):
+    """'筛选：状态 推进中；亮灯 红灯', or '' without filters."""
+    if not filters:
+        return ""
+    return "筛选：" + "；".join(f"{label} {value}" for label, value in filters)
+
+
+def export_filename(today, filters, extension, *, prefix="督办台账"):
+    """督办台账_2026-11-23_推进中_红灯.xlsx: the day and what was filtered, safe as a file name.
+
+    Only the values name the filters (the labels would double the length); a search shows as
+    搜索-<words>. Characters file systems refuse become "-", and a long list is cut with "等".
+    """
+    parts = [f"搜索-{value}" if label == "搜索" else value for label, value in filters]
+    tail = "_".join(filename_part(part) for part in parts)
+    if len(tail) > MAX_FILENAME_FILTERS:
+        tail = tail[:MAX_FILENAME_FILTERS].rstrip("_-") + "等"
+    name = "_".join(part for part in (prefix, f"{today:%Y-%m-%d}", tail) if part)
+    return f"{name}.{extension}"
+
+
+def filename_part(text):
+    text = UNSAFE_IN_FILENAME.sub("-", xml_safe(text))
+    return re.sub(r"\s+", " ", text).strip(" .-")
+
+
 def export_csv(measures, *, today):
-    """The 台账 columns as CSV; the BOM makes Excel read the file as UTF-8, not GBK."""
+    """The 台账 columns as CSV, with 事项编号 last; the BOM makes Excel read UTF-8, not GBK."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(HEADERS)
-    for measure in export_queryset(measures):
-        values = row_values(measure, light_of(measure, today))
+    writer.writerow((*HEADERS, ID_HEADER))
+    for number, measure, light in export_rows(measures, today):
+        values = [*row_values(number, measure, light), measure.pk]
         writer.writerow(csv_value(value) for value in values)
     return "\ufeff" + out.getvalue()
 
@@ -239,10 +409,11 @@ def read_sheet(fileobj):
         workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as error:  # openpyxl fails in many ways on a file that is no .xlsx
         raise SheetError(UNREADABLE) from error
+    numbered = LEDGER_FORMAT in (workbook.properties.keywords or "")
     try:
         for sheet in workbook.worksheets:
             check_dimension(sheet)
-            found = find_header(sheet)
+            found = find_header(sheet, numbered=numbered)
             if found:
                 return read_rows(sheet, *found)
     except SheetError:
@@ -321,25 +492,33 @@ def check_dimension(sheet):
     sheet.reset_dimensions()  # a wrong dimension must not hide rows: read to the real end
 
 
-def find_header(sheet):
-    """(header row number, {key: column index}) or None when this sheet has no 序号 header."""
+def find_header(sheet, *, numbered=False):
+    """(header row number, {key: column index}) or None when this sheet has no header row.
+
+    The header row is the first with 序号 or 事项编号. Rows are matched by 事项编号; without
+    that column the sheet is an export from before it (or a sheet made by hand), whose 序号
+    is the measure's id, unless the workbook says it is `numbered` (LEDGER_FORMAT): then
+    序号 only counts rows and the missing column is an error.
+    """
     for number, values in enumerate(
         sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True), start=1
     ):
         labels = {}
         for index, value in enumerate(values):
             labels.setdefault(re.sub(r"\s+", "", str(value or "")), index)
-        if "序号" not in labels:
+        if SEQUENCE_HEADER not in labels and ID_HEADER not in labels:
             continue
         columns = {
             key: next((labels[a] for a in aliases if a in labels), None)
             for key, aliases in IMPORT_COLUMNS.items()
         }
+        if columns["id"] is None and not numbered:
+            columns["id"] = labels[SEQUENCE_HEADER]
         missing = [IMPORT_COLUMNS[key][0] for key, index in columns.items() if index is None]
         if missing:
             raise SheetError(
                 f"表头缺少“{'”“'.join(missing)}”列。请在本系统导出的台账上修改后上传，"
-                "不要删除列（“版本”列为隐藏列）。"
+                "不要删除列（“版本”“事项编号”为隐藏列）。"
             )
         return number, columns
     return None
@@ -371,7 +550,7 @@ def cell_text(value):
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
-        value = int(value)  # 序号 and 版本 come back as 12.0 from some editors
+        value = int(value)  # ids and 版本 come back as 12.0 from some editors
     # XML-forbidden characters go, and the length is bounded: the rows travel in the session.
     return xml_safe(str(value)).strip()[:MAX_CELL_CHARS]
 
@@ -458,13 +637,18 @@ class Planner:
     def measure(self, row, first_row):
         number = row["id"]
         if not number:
-            raise Invalid("缺少序号；导入只能修改台账中已有的事项，不能新增。")
+            raise Invalid("缺少事项编号；导入只能修改台账中已有的事项，不能新增。")
         measure = self.measures.get(parse_id(number))
         if measure is None:
             shown = number if len(number) <= 20 else number[:20] + "…"
-            raise Invalid(f"序号“{shown}”没有对应的督办事项（可能已归档），请核对序号。")
+            raise Invalid(
+                f"事项编号“{shown}”没有对应的督办事项（可能已归档），"
+                "请在本系统新导出的台账上修改，不要改动隐藏的“事项编号”列。"
+            )
         if measure.pk in first_row:
-            raise Invalid(f"序号 {number} 与第{first_row[measure.pk]}行重复。")
+            raise Invalid(
+                f"事项编号 {number} 与第{first_row[measure.pk]}行重复（同一事项出现两次）。"
+            )
         first_row[measure.pk] = row["row"]
         return measure
 
@@ -530,7 +714,7 @@ class Planner:
 
 
 def parse_id(text):
-    """The measure id a 序号 cell names, or None: 99999999999999999999 is no id, not a 500."""
+    """The measure id a 事项编号 cell names, or None: 99999999999999999999 is no id, not a 500."""
     if not (text.isascii() and text.isdigit()):
         return None
     number = int(text)
@@ -600,7 +784,7 @@ def apply_plan(plan, user):
                 history = measure.edit(user, changes, measure.version, note=IMPORT_NOTE)
             except Measure.Conflict as conflict:
                 raise SheetError(
-                    f"第{row}行（序号 {measure.pk}）的事项刚被他人修改，本次导入已全部撤销。"
+                    f"第{row}行（事项编号 {measure.pk}）的事项刚被他人修改，本次导入已全部撤销。"
                     "请重新导出台账后再导入。"
                 ) from conflict
             changed += bool(history)

@@ -2,6 +2,7 @@ import secrets
 import shutil
 import time
 from collections import Counter
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlencode
@@ -14,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models import Count, F, Q
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from . import reminders, reports, spreadsheets
+from . import lights, reminders, reports, spreadsheets
 from .forms import (
     BulkForm,
     CloseForm,
@@ -33,6 +34,7 @@ from .forms import (
     ExtensionForm,
     FilterForm,
     ImportConfirmForm,
+    InstructionForm,
     MeasureEditForm,
     ProgressForm,
     RecheckForm,
@@ -49,14 +51,16 @@ from .models import (
     ClosureRequest,
     Document,
     ExtensionRequest,
+    Instruction,
     Measure,
+    Reading,
     Topic,
     Unit,
     WorkflowError,
     due_soon_q,
     open_q,
-    overdue_q,
     report_missing_q,
+    unassigned_q,
 )
 
 # htmx events announced by responses; parts of pages listen with hx-trigger="… from:body".
@@ -118,6 +122,10 @@ def filtered_measures(form, today):
         measures = measures.overdue(today)
     elif data.get("due") == "soon":
         measures = measures.due_soon(today)
+    if data.get("assigned") == "no":
+        measures = measures.unassigned()
+    elif data.get("assigned") == "yes":
+        measures = measures.assigned()
     if data.get("light") or data.get("sort") == "light":
         measures = measures.with_light(today)
     if data.get("light"):
@@ -358,10 +366,14 @@ def detail_context(request, measure, **extra):
         "m": measure,
         "today": timezone.localdate(),
         "paragraph": paragraph_parts(measure),
-        "progress_updates": measure.progress_updates.select_related("author"),
+        "progress_updates": measure.progress_updates.select_related(
+            "author", "instruction__author"
+        ),
         "changes": measure.changes.select_related("user"),
         "edit_form": None,
-        "progress_form": ProgressForm() if user.can_report_progress(measure) else None,
+        "progress_form": ProgressForm(measure=measure)
+        if user.can_report_progress(measure)
+        else None,
         "extensions": measure.extension_requests.select_related("requested_by", "decided_by"),
         "closures": measure.closure_requests.select_related(
             "requested_by", "decided_by"
@@ -373,6 +385,14 @@ def detail_context(request, measure, **extra):
         "reminder_form": ReminderForm() if user.is_supervisor else None,
         "reminders": measure.reminders.select_related("sent_by", "recipient")[:10],
         "light": light_of(measure, timezone.localdate()),
+        "instructions": Instruction.objects.filter(
+            Q(measure=measure) | Q(unit__in=measure.lead_unit_ids)
+        )
+        .select_related("author", "unit")
+        .annotate(answer_count=Count("answers")),
+        "instruction_form": InstructionForm() if user.is_leader else None,
+        "read_by_me": user.is_leader and measure.readings.filter(user=user).exists(),
+        "readings": measure.readings.select_related("user"),
     }
     if allowed:
         context["edit_form"] = MeasureEditForm(
@@ -405,7 +425,13 @@ def measure_detail(request, pk):
     )
     template = "tracker/measure_detail.html"
     # Parts of the page refresh themselves after a change elsewhere on it.
-    fragments = {"history": "#history", "edit-form": "#edit_form", "workflow": "#workflow"}
+    fragments = {
+        "history": "#history",
+        "edit-form": "#edit_form",
+        "workflow": "#workflow",
+        "instructions": "#instructions",
+        "status-tag": "#status_tag",
+    }
     if is_fragment_request(request) and request.htmx.target in fragments:
         template += fragments[request.htmx.target]
     return render(request, template, detail_context(request, measure))
@@ -419,7 +445,7 @@ def measure_progress(request, pk):
     )
     if not request.user.can_report_progress(measure):
         raise PermissionDenied("您无权为此事项填报进展。")
-    form = ProgressForm(request.POST)
+    form = ProgressForm(request.POST, measure=measure)
     if form.is_valid():
         measure.report_progress(request.user, **form.cleaned_data)
         if not request.htmx:
@@ -429,13 +455,92 @@ def measure_progress(request, pk):
         response = render(
             request,
             "tracker/measure_detail.html#journal",
-            detail_context(request, measure, progress_form=ProgressForm()),
+            detail_context(request, measure, progress_form=ProgressForm(measure=measure)),
         )
         trigger_client_event(response, MEASURE_UPDATED, {"id": pk})
         trigger_client_event(response, PROGRESS_ADDED, {"id": pk})
         return response
     template = "tracker/measure_detail.html" + ("#journal" if request.htmx else "")
     return render(request, template, detail_context(request, measure, progress_form=form))
+
+
+# Leaders: 批示 and 圈阅 ------------------------------------------------------------------
+
+
+def leader_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_leader:
+            raise PermissionDenied("只有领导可以作出批示或圈阅。")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_POST
+@login_required
+@leader_required
+def measure_instruct(request, pk):
+    measure = get_object_or_404(
+        Measure.objects.active().select_related("document", "section", "owner"), pk=pk
+    )
+    form = InstructionForm(request.POST)
+    if form.is_valid():
+        measure.instruct(request.user, form.cleaned_data["text"])
+        if not request.htmx:
+            messages.success(request, "批示已送达责任人和督查员。")
+            return redirect("measure_detail", pk=pk)
+        context = detail_context(request, measure, instruction_message="批示已送达责任人和督查员。")
+        response = render(request, "tracker/measure_detail.html#instructions", context)
+        return trigger_client_event(response, MEASURE_UPDATED, {"id": pk})
+    if not request.htmx:
+        for errors in form.errors.values():
+            messages.error(request, "；".join(errors))
+        return redirect("measure_detail", pk=pk)
+    context = detail_context(request, measure, instruction_form=form)
+    return render(request, "tracker/measure_detail.html#instructions", context)
+
+
+@require_POST
+@login_required
+@leader_required
+def measure_read(request, pk):
+    measure = get_object_or_404(
+        Measure.objects.active().select_related("document", "section", "owner"), pk=pk
+    )
+    measure.mark_read(request.user)
+    if not request.htmx:
+        messages.success(request, "已圈阅。")
+        return redirect("measure_detail", pk=pk)
+    response = render(
+        request, "tracker/measure_detail.html#instructions", detail_context(request, measure)
+    )
+    return trigger_client_event(response, MEASURE_UPDATED, {"id": pk})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def unit_instruct(request, pk):
+    """A 批示 on a unit's whole list: leaders write it, everyone may read it."""
+    unit = get_object_or_404(Unit, pk=pk)
+    form = None
+    if request.user.is_leader:
+        form = InstructionForm(request.POST if request.method == "POST" else None)
+    elif request.method == "POST":
+        raise PermissionDenied("只有领导可以作出批示。")
+    if request.method == "POST" and form.is_valid():
+        Instruction.give(request.user, form.cleaned_data["text"], unit=unit)
+        messages.success(request, f"对{unit.name}的批示已送达该单位责任人和督查员。")
+        return redirect("unit_instruct", pk=pk)
+    context = {
+        "unit": unit,
+        "form": form,
+        "instructions": unit.instructions.select_related("author").annotate(
+            answer_count=Count("answers")
+        ),
+        "measure_count": Measure.objects.open().for_unit(unit).count(),
+    }
+    return render(request, "tracker/unit_instruct.html", context)
 
 
 # Personal and supervisor views --------------------------------------------------------
@@ -445,28 +550,28 @@ def measure_progress(request, pk):
 @login_required
 def my_measures(request):
     today = timezone.localdate()
-    measures = (
-        Measure.objects.active()
-        .for_ledger()
-        .filter(owner=request.user)
-        .annotate(
-            bucket=Case(
-                When(overdue_q(today), then=Value(0)),
-                When(due_soon_q(today), then=Value(1)),
-                When(open_q(), then=Value(2)),
-                default=Value(3),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("bucket", "deadline", "document_id", "position")
-    )
+    measures = list(Measure.objects.worklist(request.user, today))
+    for m in measures:
+        m.light = light_of(m, today)
+        m.next_report = lights.next_due_date(m.report_cadence, m.report_day, today)
     context = {
         "measures": measures,
         "today": today,
         "due_soon_days": settings.DUE_SOON_DAYS,
-        "current_url": request.get_full_path(),
+        "buckets": WORKLIST_BUCKETS,
     }
     return render(request, "tracker/my_measures.html", context)
+
+
+WORKLIST_BUCKETS = {
+    0: "退回重办和催办",
+    1: "已逾期",
+    2: "应报送进展",
+    3: "即将到期",
+    4: "推进中的其他事项",
+    5: "待审核",
+    6: "已办结或暂缓",
+}
 
 
 def dashboard_context(today):
@@ -492,6 +597,9 @@ def dashboard_context(today):
             "measure", "requested_by"
         ),
         "rechecks_due": active.rechecks_due(today),
+        "unanswered": Instruction.objects.unanswered()
+        .filter(Q(measure__isnull=True) | Q(measure__archived_at__isnull=True))
+        .select_related("author", "measure", "unit")[:20],
         "charts": [
             bar_chart(
                 "按牵头单位",
@@ -522,7 +630,7 @@ def dashboard_context(today):
 def light_counts(measures, today):
     """The dashboard's numbers from one GROUP BY unit × light: the totals, the lights by unit,
     未按时报送 by unit and overdue by unit (红灯 is exactly "overdue")."""
-    order = [Light.RED, Light.YELLOW, Light.BLUE, Light.GREEN, Light.DONE]
+    order = [Light.RED, Light.UNASSIGNED, Light.YELLOW, Light.BLUE, Light.GREEN, Light.DONE]
     groups = (
         measures.with_light(today)
         .order_by()
@@ -531,11 +639,12 @@ def light_counts(measures, today):
             n=Count("pk"),
             missing=Count("pk", filter=report_missing_q()),
             soon=Count("pk", filter=due_soon_q(today)),
+            unassigned=Count("pk", filter=open_q() & unassigned_q()),
         )
     )
     units, lit = {}, dict.fromkeys(Light, 0)
-    totals = {"open": 0, "overdue": 0, "soon": 0, "done": 0}
-    for unit_id, name, colour, n, missing, soon in groups:
+    totals = {"open": 0, "overdue": 0, "soon": 0, "done": 0, "unassigned": 0}
+    for unit_id, name, colour, n, missing, soon, unassigned in groups:
         unit = units.setdefault(
             (name or "未指定", unit_id), {"counts": dict.fromkeys(order, 0), "missing": 0}
         )
@@ -545,6 +654,7 @@ def light_counts(measures, today):
         if colour in unit["counts"]:
             unit["counts"][colour] += n
         totals["soon"] += soon
+        totals["unassigned"] += unassigned
     totals["overdue"] = lit[Light.RED]
     totals["done"] = lit[Light.DONE]
     totals["open"] = sum(lit.values()) - lit[Light.DONE] - lit[Light.PAUSED]
@@ -612,6 +722,54 @@ def overdue(request):
     if is_fragment_request(request) and request.htmx.target == "dashboard-summary":
         template += "#summary"
     return render(request, template, context)
+
+
+# Inbox --------------------------------------------------------------------------------
+
+NOTICES_CHANGED = "noticesChanged"  # the badge refreshes
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def inbox(request):
+    template = "tracker/inbox.html"
+    if is_fragment_request(request) and request.htmx.target == "inbox-badge":
+        return render(request, template + "#badge")
+    return render(request, template, inbox_context(request))
+
+
+def inbox_context(request):
+    show_all = bool(request.GET.get("all") or request.POST.get("all"))
+    notices = request.user.notifications.select_related("measure", "actor")
+    if not show_all:
+        notices = notices.unread()
+    return {"notices": notices[:200], "show_all": show_all}
+
+
+@require_POST
+@login_required
+def inbox_read(request, pk):
+    # Only the recipient's own notices exist for them: anyone else's is a 404.
+    notice = get_object_or_404(request.user.notifications.select_related("measure"), pk=pk)
+    if notice.read_at is None:
+        notice.read_at = timezone.now()
+        notice.save(update_fields=["read_at"])
+    if not request.htmx:
+        return redirect("inbox")
+    response = render(request, "tracker/inbox.html#item", {"n": notice})
+    return trigger_client_event(response, NOTICES_CHANGED)
+
+
+@require_POST
+@login_required
+def inbox_read_all(request):
+    count = request.user.notifications.mark_read()
+    if not request.htmx:
+        messages.success(request, f"已将 {count} 条通知标为已读。")
+        return redirect("inbox")
+    response = render(request, "tracker/inbox.html#list", inbox_context(request))
+    return trigger_client_event(response, NOTICES_CHANGED)
 
 
 # Documents ----------------------------------------------------------------------------
@@ -1003,9 +1161,32 @@ def measure_remind(request, pk):
 @login_required
 @supervisor_required
 def unit_remind(request, pk):
-    """催办 every overdue measure of a unit in one click."""
+    """催办 every overdue measure of a unit: the first POST asks, the second (confirm=1) sends.
+
+    A confirmation form rather than hx-confirm, which needs JavaScript: one click must never
+    mail a whole unit."""
     unit = get_object_or_404(Unit, pk=pk)
-    overdue = Measure.objects.overdue(timezone.localdate()).filter(unit=unit, owner__isnull=False)
+    today = timezone.localdate()
+    overdue = Measure.objects.overdue(today).filter(unit=unit, owner__isnull=False)
+    if request.POST.get("confirm") != "1":
+        count = overdue.count()
+        if not count:
+            message = f"{unit}没有需要催办的逾期事项。"
+            if not request.htmx:
+                messages.info(request, message)
+                return redirect(safe_next(request, reverse("overdue")))
+            return render(request, "tracker/overdue.html#remind_done", {"message": message})
+        confirm = {
+            "unit": unit,
+            "count": count,
+            "people": overdue.order_by().values("owner").distinct().count(),
+        }
+        if request.htmx:
+            return render(request, "tracker/overdue.html#remind_confirm", {"confirm": confirm})
+        # Nothing has changed yet, so the dashboard is shown with the question in the unit's row.
+        context = dashboard_context(today)
+        context.update(confirm=confirm, current_url=reverse("overdue"))
+        return render(request, "tracker/overdue.html", context)
     with transaction.atomic():
         sent = [m.remind(request.user, "逾期事项集中催办") for m in overdue.select_related("owner")]
     mails = reminders.send_manual(sent)
@@ -1118,9 +1299,29 @@ def report_monthly(request):
         )
     if request.GET.get("format") == "xlsx":
         return download(reports.report_xlsx(report), f"督办工作通报-{year}-{month:02d}.xlsx", XLSX)
+    first = date(year, month, 1)
     context = {
         "report": report,
         "month": f"{year}-{month:02d}",
         "ranking_rule": reports.RANKING_RULE,
+        "readings": Reading.objects.filter(month=first).select_related("user"),
+        "read_by_me": Reading.objects.filter(month=first, user=request.user).exists(),
     }
     return render(request, "tracker/report_monthly.html", context)
+
+
+@require_POST
+@login_required
+@leader_required
+def report_read(request):
+    """圈阅 the month's 通报."""
+    raw = request.POST.get("month", "")
+    try:
+        year, month = (int(part) for part in raw.split("-"))
+        reports.report_day(year, month, timezone.localdate())
+    except ValueError:
+        messages.error(request, "月份格式应为 YYYY-MM，例如 2026-11。")
+        return redirect("report_monthly")
+    Reading.objects.get_or_create(user=request.user, month=date(year, month, 1))
+    messages.success(request, f"已圈阅 {year}年{month}月督办工作通报。")
+    return redirect(f"{reverse('report_monthly')}?month={year}-{month:02d}")

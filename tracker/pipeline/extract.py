@@ -17,6 +17,7 @@ slogans and boilerplate never count.
 """
 
 import re
+from bisect import bisect_right
 from datetime import date
 
 from . import structure
@@ -359,11 +360,12 @@ def build_outline(clean_text: str, *, today: date) -> Outline:
 
 
 def _line_numbers(text: str):
-    starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+    starts = []
 
     def line_of(offset: int) -> int:
-        from bisect import bisect_right
-
+        # Built on the first question: most documents have no unit split to report.
+        if not starts:
+            starts.extend([0, *(match.end() for match in re.finditer("\n", text))])
         return bisect_right(starts, offset)
 
     return line_of

@@ -105,3 +105,38 @@ def ledger_row(context, m):
         cells.append(f'<a href="{detail}" hx-get="{edit}">编辑</a>')
     cells.append("</td></tr>")
     return mark_safe("".join(cells))
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, "")
+
+
+@register.filter
+def days_overdue(measure, today):
+    return measure.days_overdue(today)
+
+
+WEEKDAYS = "一二三四五六日"
+
+
+@register.filter
+def report_cycle(measure):
+    """报送周期 as people say it: "每周五报送", not "每周（5）", which reads as five times a week."""
+    cadence, day = measure.report_cadence, measure.report_day
+    if not cadence:
+        return Measure.Cadence.NONE.label
+    if not day:
+        return f"{measure.get_report_cadence_display()}报送"
+    if cadence == Measure.Cadence.WEEKLY:
+        return f"每周{WEEKDAYS[day - 1]}报送" if 1 <= day <= 7 else "每周报送"
+    if cadence == Measure.Cadence.QUARTERLY:
+        return f"每季度末月{day}日报送"
+    return f"每月{day}日报送"
+
+
+@register.filter
+def has_pending(requests):
+    """Whether a measure's 延期 or 办结 requests include one awaiting a decision. Iterates the
+    page's own queryset, so the list the template shows next costs no second query."""
+    return any(r.status == "pending" for r in requests)

@@ -58,5 +58,5 @@ def summary_line(result):
         f"{prefix}{result.day:%Y-%m-%d} 每日提醒：责任人提醒 {result.owner_mails} 封"
         f"（列明事项 {result.items} 项），督查员汇总 {result.supervisor_mails} 封；"
         f"今日已发过跳过 {result.already_sent} 人，无邮箱未发 {result.without_email} 人，"
-        f"发送失败 {result.failed} 封。"
+        f"发送失败 {result.failed} 封；站内通知 {result.notices} 条。"
     )

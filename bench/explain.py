@@ -1,7 +1,7 @@
 """Query plans of the main pages on a generated ledger, on whichever database DATABASE_URL names.
 
 Builds web_bench's ledger (100,000 measures by default) in a throwaway test database
-(Django's test database: an in-memory one for SQLite, test_<name> on PostgreSQL, dropped at
+(Django's test database: an in-memory one for SQLite, <name>_explain on PostgreSQL, dropped at
 the end), requests each page with the test client, records every query it sends that reads
 tracker_measure, and prints EXPLAIN QUERY PLAN (SQLite) or EXPLAIN (PostgreSQL) of each: the
 ledger with the common filters (status + deadline, unit + status, owner + status, the light
@@ -90,8 +90,12 @@ def measure_scans(lines):
     ]
 
 
-def short(sql, limit=600):
+def short(sql, limit=900):
+    """The query without its long list of selected columns, cut at `limit` characters."""
     sql = re.sub(r"\s+", " ", sql)
+    sql = re.sub(r"(%s, ){3,}%s", "%s, …, %s", sql)  # IN lists of prefetches
+    if sql.startswith('SELECT "tracker_measure"."id"') and ' FROM "tracker_measure"' in sql:
+        sql = "SELECT … " + sql[sql.index(' FROM "tracker_measure"') + 1 :]
     return sql if len(sql) <= limit else sql[:limit] + " …"
 
 
@@ -107,6 +111,9 @@ def explain_page(client, title, url, params=None):
         seen.add(sql)
         lines = plan(sql, query_params)
         print(f"\n-- {short(sql)}")
+        if query_params:
+            shown = ", ".join(repr(value) for value in list(query_params)[:12])
+            print(f"-- params: {shown}{', …' if len(query_params) > 12 else ''}")
         print("\n".join(lines))
         scans += [(title, short(sql, 160), line) for line in measure_scans(lines)]
     return scans
@@ -119,6 +126,9 @@ def main():
     args = parser.parse_args()
 
     setup_test_environment()
+    if connection.vendor != "sqlite":
+        # Not test_<name>: a test run going on at the same time uses that one.
+        connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_explain"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         import web_bench  # after the test database exists: it builds there

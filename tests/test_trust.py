@@ -71,7 +71,7 @@ def test_bulk_edit_with_bad_ids_is_a_validation_error(supervisor, staff, measure
         reverse("measure_bulk"), {"ids": ids, "owner": staff.pk}, **HTMX
     )
     assert response.status_code == 200
-    assert "勾选：" in response.content.decode() and "Ids" not in response.content.decode()
+    assert "勾选事项：" in response.content.decode() and "Ids" not in response.content.decode()
 
 
 @pytest.mark.parametrize("field", ["co_units", "joint_units", "unit", "owner"])

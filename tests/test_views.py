@@ -710,3 +710,58 @@ def test_pages_are_compressed_with_fresh_csrf_masks(leader, measure):
     tokens = [re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1) for page in pages]
     assert tokens[0] != tokens[1]  # masked per response: a compressed length leaks nothing
     assert "健全低保动态管理机制" in pages[0]
+
+
+# Small fixes from the office's daily work ------------------------------------------------
+
+
+def test_bulk_errors_name_the_ticked_rows_in_chinese(supervisor, measure):
+    html = client_for(supervisor).post(reverse("measure_bulk"), {"status": "suspended"}, **HTMX)
+    html = html.content.decode()
+    assert "勾选事项：请先勾选要批量处理的事项。" in html
+    assert "Ids" not in html
+
+
+def test_the_status_tag_beside_the_title_refreshes_itself(staff, measure):
+    client = client_for(staff)
+    url = reverse("measure_detail", args=[measure.pk])
+    html = client.get(url).content.decode()
+    assert 'id="status-tag"' in html and 'hx-trigger="measureUpdated from:body"' in html
+    client.post(reverse("measure_progress", args=[measure.pk]), {"progress": "已部署"}, **HTMX)
+    fragment = client.get(url, **HTMX, HTTP_HX_TARGET="status-tag").content.decode()
+    assert fragment.startswith('<span id="status-tag"') and "<html" not in fragment
+    assert "推进中" in fragment
+
+
+def test_the_percent_field_stops_at_100(staff, measure):
+    from tracker.forms import ProgressForm
+
+    widget = str(ProgressForm()["percent"])
+    assert 'min="0"' in widget and 'max="100"' in widget
+    html = client_for(staff).get(reverse("measure_detail", args=[measure.pk])).content.decode()
+    assert 'max="100"' in html
+
+
+def test_a_leader_has_no_empty_my_measures_menu(leader, staff, supervisor):
+    my = f'href="{reverse("my_measures")}"'
+    assert my not in client_for(leader).get(reverse("overdue")).content.decode()
+    assert my in client_for(staff).get(reverse("my_measures")).content.decode()
+    assert my in client_for(supervisor).get(reverse("overdue")).content.decode()
+
+
+def test_a_leader_is_never_offered_as_owner(supervisor, leader, staff, measure):
+    from tracker.forms import BulkForm, MeasureEditForm
+
+    owners = set(MeasureEditForm(instance=measure, user=supervisor).fields["owner"].queryset)
+    assert staff in owners and supervisor in owners and leader not in owners
+    assert leader not in set(BulkForm().fields["owner"].queryset)
+    html = client_for(supervisor).get(reverse("measure_list")).content.decode()
+    bulk_owners = html.split('id="bulk-form"')[1].split('name="owner"')[1].split("</select>")[0]
+    assert f'<option value="{staff.pk}"' in bulk_owners
+    assert f'<option value="{leader.pk}"' not in bulk_owners
+    response = client_for(supervisor).post(
+        reverse("measure_bulk"), {"ids": [f"{measure.pk}:1"], "owner": leader.pk}, **HTMX
+    )
+    assert "责任人" in response.content.decode()
+    measure.refresh_from_db()
+    assert measure.owner == staff

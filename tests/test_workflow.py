@@ -319,10 +319,55 @@ def test_remind_every_overdue_measure_of_a_unit(
     ):
         make_measure(document, n, f"事项{n}", unit=units["aid"], owner=staff, deadline=deadline)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(supervisor).post(reverse("unit_remind", args=[units["aid"].pk]))
+        response = client_for(supervisor).post(
+            reverse("unit_remind", args=[units["aid"].pk]), {"confirm": "1"}
+        )
     assert response.status_code == 302
     assert Reminder.objects.count() == 2
     assert len(mailoutbox) == 1  # one mail per owner
+
+
+@pytest.fixture
+def two_overdue(document, units, staff, other_staff, freeze_today):
+    from .conftest import make_measure
+
+    for n, owner in enumerate([staff, other_staff], start=1):
+        make_measure(
+            document, n, f"逾期{n}", unit=units["aid"], owner=owner, deadline=date(2026, 11, 1)
+        )
+    return units["aid"]
+
+
+def test_unit_remind_asks_first_and_sends_nothing(supervisor, two_overdue, mailoutbox):
+    url = reverse("unit_remind", args=[two_overdue.pk])
+    html = client_for(supervisor).post(url, **HTMX).content.decode()
+    assert "确认催办 2 项？将提醒 2 位责任人。" in html
+    assert 'name="confirm" value="1"' in html
+    assert f'action="{url}"' in html and 'method="post"' in html
+    assert not Reminder.objects.exists() and mailoutbox == []
+
+
+def test_unit_remind_without_javascript_asks_on_the_dashboard(supervisor, two_overdue):
+    response = client_for(supervisor).post(reverse("unit_remind", args=[two_overdue.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "确认催办 2 项？" in html
+    assert "逾期督办" in html  # the whole dashboard, the question in the unit's row
+    assert not Reminder.objects.exists()
+
+
+def test_unit_remind_sends_once_confirmed(supervisor, two_overdue):
+    url = reverse("unit_remind", args=[two_overdue.pk])
+    html = client_for(supervisor).post(url, {"confirm": "1"}, **HTMX).content.decode()
+    assert "已催办社会救助司逾期事项 2 项" in html
+    assert Reminder.objects.count() == 2
+
+
+def test_unit_remind_with_nothing_overdue_says_so(supervisor, units, measure, freeze_today):
+    url = reverse("unit_remind", args=[units["care"].pk])
+    html = client_for(supervisor).post(url, **HTMX).content.decode()
+    assert "没有需要催办的逾期事项" in html
+    assert not Reminder.objects.exists()
 
 
 def test_reminding_is_for_supervisors(staff, leader, measure, units):
@@ -414,3 +459,81 @@ def test_ledger_upload_checks_type_and_size(supervisor, name, size, message):
     upload = SimpleUploadedFile(name, b"0" * size)
     response = client_for(supervisor).post(reverse("ledger_import"), {"file": upload})
     assert message in response.content.decode()
+
+
+# What the workflow panel offers --------------------------------------------------------
+
+
+def detail_html(user, measure):
+    return client_for(user).get(reverse("measure_detail", args=[measure.pk])).content.decode()
+
+
+def test_no_second_extension_is_offered_while_one_is_pending(staff, measure):
+    assert "提交延期申请" in detail_html(staff, measure)
+    html = post(
+        staff, "extension_request", measure.pk, {"deadline": "2027-03-31", "reason": "资金未到位"}
+    ).content.decode()
+    assert "延期申请待审批" in html and "提交延期申请" not in html
+    html = detail_html(staff, measure)
+    assert "延期申请待审批" in html and "提交延期申请" not in html
+
+
+def test_no_second_sign_off_is_offered_while_one_is_pending(staff, supervisor, measure):
+    measure.request_closure(staff, "已完成")
+    # A supervisor may move the status on while the request still waits for a decision.
+    measure.refresh_from_db()
+    measure.edit(supervisor, {"status": Measure.Status.IN_PROGRESS}, measure.version)
+    html = detail_html(staff, measure)
+    assert "办结申请待审核" in html and "提交办结申请" not in html
+
+
+def test_a_photo_from_the_camera_is_evidence_like_any_file(staff, measure):
+    html = detail_html(staff, measure)
+    assert 'accept="image/*"' in html and 'capture="environment"' in html
+    evidence = SimpleUploadedFile("报告.pdf", PDF, content_type="application/pdf")
+    photo = SimpleUploadedFile("image.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 32)
+    response = post(
+        staff, "closure_request", measure.pk, {"summary": "已完成", "files": [evidence], "photo": photo}
+    )
+    assert "办结申请已提交" in response.content.decode()
+    assert sorted(Attachment.objects.values_list("original_name", flat=True)) == [
+        "image.jpg",
+        "报告.pdf",
+    ]
+
+
+def test_a_camera_photo_in_a_refused_format_is_refused(staff, measure):
+    photo = SimpleUploadedFile("IMG_0001.heic", b"\x00\x00\x00\x18ftypheic" + b"\x00" * 16)
+    response = post(staff, "closure_request", measure.pk, {"summary": "已完成", "photo": photo})
+    html = response.content.decode()
+    assert "办结申请未提交" in html and "类型不允许" in html
+    measure.refresh_from_db()
+    assert measure.status != Measure.Status.PENDING_REVIEW
+    assert not Attachment.objects.exists()
+
+
+def test_the_photo_counts_towards_the_per_request_limit(staff, measure, settings):
+    settings.ATTACHMENTS_PER_REQUEST = 1
+    files = [SimpleUploadedFile("a.png", PNG)]
+    photo = SimpleUploadedFile("b.png", PNG)
+    response = post(
+        staff, "closure_request", measure.pk, {"summary": "已完成", "files": files, "photo": photo}
+    )
+    assert "一次最多上传 1 个文件" in response.content.decode()
+    assert not Attachment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("cadence", "day", "shown"),
+    [
+        ("weekly", 5, "每周五报送"),
+        ("weekly", 7, "每周日报送"),
+        ("monthly", 10, "每月10日报送"),
+        ("quarterly", 10, "每季度末月10日报送"),
+        ("", None, "不定期"),
+    ],
+)
+def test_the_report_cycle_says_the_day(leader, measure, cadence, day, shown):
+    measure.report_cadence, measure.report_day = cadence, day
+    measure.save()
+    assert f"<dt>报送周期</dt><dd>{shown}</dd>" in detail_html(leader, measure)

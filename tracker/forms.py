@@ -1,10 +1,13 @@
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.db.models import Q
 from django.forms.utils import flatatt
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.encoding import uri_to_iri
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -15,6 +18,7 @@ from .models import (
     Instruction,
     Measure,
     ProgressUpdate,
+    SavedView,
     Topic,
     Unit,
     User,
@@ -556,3 +560,63 @@ class UnlockForm(forms.Form):
         max_length=150,
         error_messages={"required": "请填写要解除锁定的用户名。"},
     )
+
+
+class SavedViewForm(CleanTextMixin, forms.ModelForm):
+    """保存当前筛选 as a named tab. The query is kept in one canonical spelling, so the tab of
+    the filters on screen is found by comparing two strings."""
+
+    SHARE_ERROR = "只有督查员可以设置全员共享的视图。"
+
+    # Unbounded as posted: the length that counts is the canonical one (clean_query).
+    query = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = SavedView
+        fields = ["name", "shared", "query"]
+        error_messages = {
+            "name": {
+                "required": "请填写视图名称。",
+                "max_length": "视图名称最多 %(limit_value)d 个字。",
+            }
+        }
+
+    def __init__(self, *args, owner, **kwargs):
+        kwargs.setdefault("auto_id", "view_%s")  # apart from the filters' id_… on the same page
+        super().__init__(*args, **kwargs)
+        self.instance.owner = owner
+        self.fields["name"].widget.attrs.update(placeholder="视图名称", autocomplete="off")
+        # The ledger refreshes this one input (hx-swap-oob) whenever the filters change.
+        self.fields["query"].widget.attrs["id"] = "view-save-query"
+
+    @staticmethod
+    def canonical(data):
+        """The ledger filters in `data` (request.GET or a parsed query) as a query string:
+        FilterForm's fields in its order, empty ones and the page number left out. Chinese
+        stays readable, so a search of 100 characters still fits the 500 the column holds."""
+        pairs = []
+        for name in FilterForm.base_fields:
+            values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+            value = (values[-1] if values else None) or ""
+            if value.strip():
+                pairs.append((name, value.strip()))
+        return uri_to_iri(urlencode(pairs))
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if SavedView.objects.filter(owner=self.instance.owner, name=name).exists():
+            raise forms.ValidationError(f"您已有名为“{name}”的视图，请换一个名称。")
+        return name
+
+    def clean_shared(self):
+        shared = self.cleaned_data["shared"]
+        # Checked here, not by hiding the box: a crafted POST must not share a view either.
+        if shared and not self.instance.owner.is_supervisor:
+            raise forms.ValidationError(self.SHARE_ERROR)
+        return shared
+
+    def clean_query(self):
+        query = self.canonical(QueryDict(self.cleaned_data["query"]))
+        if len(query) > SavedView._meta.get_field("query").max_length:
+            raise forms.ValidationError("筛选条件过长，无法保存为视图。")
+        return query

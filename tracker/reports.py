@@ -20,7 +20,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from .lights import Light, Thresholds, light_of
+from .lights import Light
 from .models import Measure, Unit
 from .spreadsheets import HEADER_FILL, set_print_layout, workbook_bytes, write_cell
 
@@ -83,9 +83,8 @@ def monthly_report(year, month, *, today):
     as_of = report_day(year, month, today)
     stats = {unit.pk: UnitStats(unit.name, unit) for unit in Unit.objects.all()}
     unassigned = UnitStats(UNASSIGNED)
-    thresholds = Thresholds.from_settings()
-    for row in Measure.objects.active().light_inputs():
-        count(stats.get(row["unit_id"], unassigned), row, as_of, thresholds)
+    for unit_id, light, n in lights_by_unit(as_of):
+        count(stats.get(unit_id, unassigned), Light(light), n)
     for unit_id, missing in reports_missing_by_unit(as_of):
         stats.get(unit_id, unassigned).reports_missing = missing
     for unit_id, completed in completed_in(year, month):
@@ -106,14 +105,24 @@ def report_day(year, month, today):
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def count(stats, row, as_of, thresholds):
-    light = light_of(row, as_of, thresholds)
-    stats.total += 1
-    stats.done += row["status"] == Measure.Status.DONE
+def lights_by_unit(as_of):
+    """(unit id, light, measures): the lights as the database computes them on `as_of`."""
+    return (
+        Measure.objects.active()
+        .with_light(as_of)
+        .order_by()
+        .values_list("unit_id", "light")
+        .annotate(Count("pk"))
+    )
+
+
+def count(stats, light, n):
+    stats.total += n
+    stats.done += n if light == Light.DONE else 0
     # Not late: a 待交办 measure still waits for its owner, but nothing is behind yet.
-    stats.on_track += light in (Light.GREEN, Light.BLUE, Light.UNASSIGNED)
-    stats.behind += light == Light.YELLOW
-    stats.overdue += light == Light.RED
+    stats.on_track += n if light in (Light.GREEN, Light.BLUE, Light.UNASSIGNED) else 0
+    stats.behind += n if light == Light.YELLOW else 0
+    stats.overdue += n if light == Light.RED else 0
 
 
 def reports_missing_by_unit(as_of):

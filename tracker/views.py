@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
@@ -14,9 +14,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from . import lights, reminders, reports, spreadsheets
+from . import calendars, lights, reminders, reports, spreadsheets
 from .forms import (
     BulkForm,
     CloseForm,
@@ -39,6 +39,7 @@ from .forms import (
     ProgressForm,
     RecheckForm,
     ReminderForm,
+    SavedViewForm,
     SheetUploadForm,
     UnitMergeForm,
     UnlockForm,
@@ -54,8 +55,10 @@ from .models import (
     Instruction,
     Measure,
     Reading,
+    SavedView,
     Topic,
     Unit,
+    User,
     WorkflowError,
     due_soon_q,
     open_q,
@@ -169,6 +172,10 @@ def measure_list(request):
         "selectable": request.user.is_supervisor,
         "current_url": request.get_full_path(),
     }
+    # Tabs of saved views; a fragment carries them out of band, so the marked tab follows.
+    context.update(
+        view_tabs_context(request, request.get_full_path(), oob=is_fragment_request(request))
+    )
     template = "tracker/measure_list.html"
     if is_fragment_request(request):
         template += "#ledger"
@@ -1325,3 +1332,149 @@ def report_read(request):
     Reading.objects.get_or_create(user=request.user, month=date(year, month, 1))
     messages.success(request, f"已圈阅 {year}年{month}月督办工作通报。")
     return redirect(f"{reverse('report_monthly')}?month={year}-{month:02d}")
+
+
+# Saved views (常用视图) -------------------------------------------------------------------
+
+SAVED_VIEWS_CHANGED = "savedViewsChanged"  # the tabs above the ledger changed
+
+
+def ledger_url(query):
+    return reverse("measure_list") + (f"?{query}" if query else "")
+
+
+def can_delete_view(user, view):
+    # A shared view concerns everyone: any supervisor may retire it, not only its author.
+    return view.owner_id == user.pk or (view.shared and user.is_supervisor)
+
+
+def view_tabs_context(request, current_url, oob=False, **extra):
+    """The tabs and the save form for the ledger at `current_url` (its tab is marked)."""
+    user = request.user
+    query = SavedViewForm.canonical(QueryDict(urlsplit(current_url).query))
+    return {
+        "view_tabs": [(v, can_delete_view(user, v)) for v in SavedView.objects.visible_to(user)],
+        "current_query": query,
+        "current_url": current_url,
+        "view_form": SavedViewForm(owner=user, initial={"query": query}),
+        "tabs_oob": oob,
+        **extra,
+    }
+
+
+@require_POST
+@login_required
+def saved_view_create(request):
+    form = SavedViewForm(request.POST, owner=request.user)
+    saved = None
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                saved = form.save()
+        except IntegrityError:  # the same name sent twice at once
+            form.add_error("name", "您已有同名的视图，请换一个名称。")
+    if not request.htmx:
+        if saved:
+            messages.success(request, f"已保存视图“{saved.name}”。")
+            return HttpResponseRedirect(ledger_url(saved.query))
+        for errors in form.errors.values():
+            messages.error(request, "；".join(errors))
+        posted = SavedViewForm.canonical(QueryDict(request.POST.get("query", "")))
+        return HttpResponseRedirect(ledger_url(posted))
+    if saved is None:
+        current = request.htmx.current_url_abs_path or reverse("measure_list")
+        context = view_tabs_context(request, current, view_form=form)
+        return render(request, "tracker/measure_list.html#view_save", context)
+    context = view_tabs_context(request, ledger_url(saved.query), oob=True)
+    response = render(request, "tracker/measure_list.html#view_saved", context)
+    return trigger_client_event(response, SAVED_VIEWS_CHANGED, {"id": saved.pk})
+
+
+@require_POST
+@login_required
+def saved_view_delete(request, pk):
+    # Someone else's personal view does not exist for this user: 404, not 403.
+    view = get_object_or_404(SavedView.objects.visible_to(request.user), pk=pk)
+    if not can_delete_view(request.user, view):
+        raise PermissionDenied("共享视图只有创建人或督查员可以删除。")
+    view.delete()
+    if not request.htmx:
+        messages.success(request, f"已删除视图“{view.name}”。")
+        return HttpResponseRedirect(safe_next(request, reverse("measure_list")))
+    current = request.htmx.current_url_abs_path or reverse("measure_list")
+    response = render(
+        request, "tracker/measure_list.html#view_tabs", view_tabs_context(request, current)
+    )
+    return trigger_client_event(response, SAVED_VIEWS_CHANGED)
+
+
+# Calendars ------------------------------------------------------------------------------
+
+CALENDAR_TOKEN_RESET = "calendarTokenReset"
+
+
+def calendar_feed_url(user):
+    if not user.calendar_token:
+        return ""
+    return settings.SITE_URL + reverse("calendar_feed", args=[user.calendar_token])
+
+
+@require_GET
+@login_required
+def calendar_month(request):
+    """Deadlines, report due dates and 回头看 by day, filtered as the ledger filters."""
+    today = timezone.localdate()
+    form = FilterForm(request.GET)
+    params = {k: v for k, v in request.GET.items() if k not in ("month", "day", "page")}
+    context = {
+        "form": form,
+        "today": today,
+        "ledger_query": querystring(params),
+        "feed_url": calendar_feed_url(request.user),
+    }
+    try:
+        first = calendars.parse_month(request.GET.get("month"), today)
+    except ValueError as error:
+        context.update(error=str(error), month_value=request.GET.get("month", ""))
+        return render(request, "tracker/calendar.html", context, status=400)
+    selected = calendars.parse_day(request.GET.get("day"), first)
+    month = calendars.month_view(filtered_measures(form, today), first, today, selected)
+    context.update(
+        month=month,
+        month_value=month.value,
+        weekdays=calendars.WEEKDAYS,
+        prev_query=querystring(params, month=month.previous),
+        next_query=querystring(params, month=month.next),
+        today_query=querystring(params),
+        day_query=querystring(params, month=month.value),
+    )
+    return render(request, "tracker/calendar.html", context)
+
+
+@require_POST
+@login_required
+def calendar_token(request):
+    """A new secret feed address; the old one stops working at once."""
+    had_one = bool(request.user.calendar_token)
+    request.user.reset_calendar_token()
+    message = "已生成新的订阅地址，原地址已失效。" if had_one else "已生成订阅地址。"
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect("calendar")
+    context = {"feed_url": calendar_feed_url(request.user), "feed_message": message}
+    response = render(request, "tracker/calendar.html#feed", context)
+    return trigger_client_event(response, CALENDAR_TOKEN_RESET)
+
+
+@require_GET
+def calendar_feed(request, token):
+    """No session here: calendar clients cannot sign in. The unguessable token in the address
+    is the credential, looked up through its unique index."""
+    user = get_object_or_404(User, calendar_token=token, is_active=True)
+    response = HttpResponse(
+        calendars.feed_ics(user, timezone.localdate()), content_type="text/calendar; charset=utf-8"
+    )
+    # The address is a secret: no shared cache keeps the feed, no search engine lists it.
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

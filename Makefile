@@ -34,9 +34,10 @@ lint: $(PY)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-# Refresh the README's screenshots (an ordinary test run writes them to a temp dir).
+# Refresh the README's screenshots (an ordinary test run writes them to a temp dir): the office
+# screen at 1366×768, a phone at 390 px (phone-*.png) and the sign-off page.
 screenshots: $(PY)
-	SAVE_SCREENSHOTS=1 TESTING=1 $(PY) -m pytest -q tests/test_browser.py -k "photographed or sign_off"
+	SAVE_SCREENSHOTS=1 TESTING=1 $(PY) -m pytest -q tests/test_browser.py tests/test_browser_layout.py -k "readme_screenshots or sign_off"
 
 bench: $(PY)
 	TESTING=1 $(PY) bench/import_bench.py

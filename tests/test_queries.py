@@ -63,7 +63,7 @@ def test_ledger_query_budget(django_assert_max_num_queries, supervisor, staff, d
     grow(document, units, staff, 300)
     client = client_for(supervisor)
     client.get(reverse("measure_list"))  # the session's first write is not the page's cost
-    with django_assert_max_num_queries(15):  # 14 + the inbox badge's unread count
+    with django_assert_max_num_queries(16):  # 14 + the inbox badge + the saved-view tabs
         client.get(
             reverse("measure_list"), {"unit": units["aid"].pk, "q": "事项", "sort": "deadline"}
         )

@@ -200,12 +200,13 @@ def exported(client, supervisor, units):
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     header = [cell.value for cell in sheet[HEADER_ROW]]
-    column = {label: header.index(label) for label in ("序号", "责任领导/牵头单位", "状态", "亮灯")}
+    labels = ("事项编号", "责任领导/牵头单位", "状态", "亮灯")
+    column = {label: header.index(label) for label in labels}
     by_name = {unit.name: unit.pk for unit in units.values()}
     rows = {}
     for values in sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True):
         unit = values[column["责任领导/牵头单位"]]
-        rows[values[column["序号"]]] = (
+        rows[values[column["事项编号"]]] = (
             by_name.get(unit, NO_UNIT),
             values[column["状态"]],
             values[column["亮灯"]],

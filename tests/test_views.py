@@ -105,7 +105,7 @@ def test_ledger_shows_the_ledger_columns(leader, measure, freeze_today):
         re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<th[^>]*>(.*?)</th>", thead)
     ]
     assert headers == [
-        "序号",
+        "编号",
         "任务内容",
         "来源",
         "牵头单位",

@@ -493,7 +493,10 @@ def test_a_photo_from_the_camera_is_evidence_like_any_file(staff, measure):
     evidence = SimpleUploadedFile("报告.pdf", PDF, content_type="application/pdf")
     photo = SimpleUploadedFile("image.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 32)
     response = post(
-        staff, "closure_request", measure.pk, {"summary": "已完成", "files": [evidence], "photo": photo}
+        staff,
+        "closure_request",
+        measure.pk,
+        {"summary": "已完成", "files": [evidence], "photo": photo},
     )
     assert "办结申请已提交" in response.content.decode()
     assert sorted(Attachment.objects.values_list("original_name", flat=True)) == [

@@ -489,9 +489,7 @@ class ClosureForm(WorkflowForm):
         # One list of evidence whichever picker it came from; the limit counts both.
         files = data.get("files", []) + data.pop("photo", [])
         if len(files) > settings.ATTACHMENTS_PER_REQUEST:
-            self.add_error(
-                "photo", f"一次最多上传 {settings.ATTACHMENTS_PER_REQUEST} 个文件。"
-            )
+            self.add_error("photo", f"一次最多上传 {settings.ATTACHMENTS_PER_REQUEST} 个文件。")
         data["files"] = files
         return data
 

@@ -19,9 +19,9 @@ from django.db import models
 class Light(models.TextChoices):
     RED = "red", "红灯"
     YELLOW = "yellow", "黄灯"
+    UNASSIGNED = "unassigned", "待交办"
     BLUE = "blue", "蓝灯"
     GREEN = "green", "绿灯"
-    UNASSIGNED = "unassigned", "待交办"
     DONE = "done", "已办结"
     PAUSED = "paused", "暂缓"
 
@@ -158,19 +158,19 @@ def light(
     thresholds=Thresholds(),
 ):
     """`assigned`: the measure has both an owner and a lead unit. One without is 待交办 (it
-    waits for a supervisor, whatever its dates say) unless it is already overdue."""
+    waits for a supervisor) unless it is already overdue or late with a report."""
     if status == "done":
         return Light.DONE
     if status == "suspended":
         return Light.PAUSED
     if deadline is not None and deadline < today:
         return Light.RED
-    if not assigned:
-        return Light.UNASSIGNED
     if report_missing(cadence, report_day, last_report, assigned_at, today) or behind_pace(
         assigned_at, deadline, percent, today, thresholds.pace_gap
     ):
         return Light.YELLOW
+    if not assigned:
+        return Light.UNASSIGNED
     if is_due_soon(deadline, today, thresholds.soon_days):
         return Light.BLUE
     return Light.GREEN

@@ -37,18 +37,26 @@ class UnitQuerySet(models.QuerySet):
         wanted = {unit_key(n): n for n in names if n.strip()}
         if not wanted:
             return {}, []
-        found = {unit_key(u.name): u for u in self.all()}
-        for alias in UnitAlias.objects.select_related("unit"):
+        # Only the rows that can match: each name as written and in its bracket forms.
+        spellings = set()
+        for key in wanted:
+            spellings |= {key, key.replace("（", "(").replace("）", ")")}
+        spellings |= {n.strip() for n in wanted.values()}
+        found = {unit_key(u.name): u for u in self.filter(name__in=spellings)}
+        for alias in UnitAlias.objects.filter(name__in=spellings).select_related("unit"):
             found.setdefault(unit_key(alias.name), alias.unit)
+        missing = {key: name.strip()[:100] for key, name in wanted.items() if key not in found}
         created = []
-        for key, name in sorted(wanted.items()):
-            if key not in found:
-                unit, made = self.get_or_create(
-                    name=name.strip()[:100], defaults={"created_from": document}
-                )
-                found[key] = unit
-                if made:
-                    created.append(unit)
+        if missing:
+            # One insert for all of them; a unit another import made meanwhile is kept as is.
+            self.bulk_create(
+                [Unit(name=name, created_from=document) for name in sorted(set(missing.values()))],
+                ignore_conflicts=True,
+            )
+            made = {u.name: u for u in self.filter(name__in=missing.values())}
+            for key, name in missing.items():
+                found[key] = made[name]
+            created = sorted(made.values(), key=lambda u: u.name)
         return {n: found[unit_key(n)] for n in names if n.strip()}, created
 
 
@@ -420,7 +428,7 @@ class DayNumber(models.Func):
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.get_fixed_timezone(0))
 
 # Most urgent first: the order of ?sort=light, as positions in one string (see by_urgency).
-URGENCY = " red unassigned yellow blue green paused done"
+URGENCY = " red yellow unassigned blue green paused done"
 
 
 def light_case(today, thresholds):
@@ -436,8 +444,8 @@ def light_case(today, thresholds):
         models.When(status=Measure.Status.DONE, then=models.Value(Light.DONE.value)),
         models.When(status=Measure.Status.SUSPENDED, then=models.Value(Light.PAUSED.value)),
         models.When(deadline__lt=today, then=models.Value(Light.RED.value)),
-        models.When(unassigned_q(), then=models.Value(Light.UNASSIGNED.value)),
         models.When(report_missing_q() | behind, then=models.Value(Light.YELLOW.value)),
+        models.When(unassigned_q(), then=models.Value(Light.UNASSIGNED.value)),
         models.When(due_soon_q(today, thresholds.soon_days), then=models.Value(Light.BLUE.value)),
         default=models.Value(Light.GREEN.value),
         output_field=models.CharField(),
@@ -585,10 +593,10 @@ class MeasureQuerySet(models.QuerySet):
 
     def for_unit(self, unit):
         """Measures a unit leads, alone or jointly."""
-        return self.filter(
-            Q(unit=unit)
-            | Q(pk__in=Measure.joint_units.through.objects.filter(unit=unit).values("measure_id"))
-        )
+        # A UNION of two indexed lookups: an OR of the two would scan the whole table.
+        lead = Measure.objects.filter(unit=unit).order_by().values("pk")
+        joint = Measure.joint_units.through.objects.filter(unit=unit).order_by()
+        return self.filter(pk__in=lead.union(joint.values("measure_id")))
 
     def light_inputs(self):
         """The few columns a warning light is computed from, for a whole-table pass."""
@@ -1708,3 +1716,7 @@ class SavedView(models.Model):
 
     def __str__(self):
         return self.name
+
+    def can_be_deleted_by(self, user):
+        # A shared view concerns everyone: any supervisor may retire it, not only its author.
+        return self.owner_id == user.pk or (self.shared and user.is_supervisor)

@@ -133,6 +133,8 @@ def filtered_measures(form, today):
         measures = measures.with_light(today)
     if data.get("light"):
         measures = measures.filter(light=data["light"])
+        if data["light"] == Light.RED:
+            measures = measures.filter(deadline__lt=today)  # 红灯 is overdue: lets the index narrow
     sort = data.get("sort")
     if sort == "light":
         measures = measures.by_urgency()
@@ -637,7 +639,7 @@ def dashboard_context(today):
 def light_counts(measures, today):
     """The dashboard's numbers from one GROUP BY unit × light: the totals, the lights by unit,
     未按时报送 by unit and overdue by unit (红灯 is exactly "overdue")."""
-    order = [Light.RED, Light.UNASSIGNED, Light.YELLOW, Light.BLUE, Light.GREEN, Light.DONE]
+    order = [Light.RED, Light.YELLOW, Light.UNASSIGNED, Light.BLUE, Light.GREEN, Light.DONE]
     groups = (
         measures.with_light(today)
         .order_by()
@@ -1343,17 +1345,12 @@ def ledger_url(query):
     return reverse("measure_list") + (f"?{query}" if query else "")
 
 
-def can_delete_view(user, view):
-    # A shared view concerns everyone: any supervisor may retire it, not only its author.
-    return view.owner_id == user.pk or (view.shared and user.is_supervisor)
-
-
 def view_tabs_context(request, current_url, oob=False, **extra):
     """The tabs and the save form for the ledger at `current_url` (its tab is marked)."""
     user = request.user
     query = SavedViewForm.canonical(QueryDict(urlsplit(current_url).query))
     return {
-        "view_tabs": [(v, can_delete_view(user, v)) for v in SavedView.objects.visible_to(user)],
+        "view_tabs": [(v, v.can_be_deleted_by(user)) for v in SavedView.objects.visible_to(user)],
         "current_query": query,
         "current_url": current_url,
         "view_form": SavedViewForm(owner=user, initial={"query": query}),
@@ -1395,7 +1392,7 @@ def saved_view_create(request):
 def saved_view_delete(request, pk):
     # Someone else's personal view does not exist for this user: 404, not 403.
     view = get_object_or_404(SavedView.objects.visible_to(request.user), pk=pk)
-    if not can_delete_view(request.user, view):
+    if not view.can_be_deleted_by(request.user):
         raise PermissionDenied("共享视图只有创建人或督查员可以删除。")
     view.delete()
     if not request.htmx:

@@ -1,4 +1,5 @@
-// The only script the app ships besides htmx: a "select all" box for bulk actions.
+// The app's own script besides htmx, in sections: select all, saved views and filters that
+// follow the URL, the bulk bar, confirmations. Progressive: every page works without it.
 // Loaded from a file because the Content-Security-Policy forbids inline script.
 document.addEventListener("change", (event) => {
   const box = event.target;
@@ -10,6 +11,7 @@ document.addEventListener("change", (event) => {
     });
 });
 
+// === Ledger filters follow the URL (saved views, daily work 4) ==========================
 // The ledger filters follow the URL on Back and Forward. htmx restores a page from a snapshot
 // of its HTML, where a select shows the option the server last marked, not the one chosen
 // since; the rows are right, the controls would be stale. The URL is the truth: set every
@@ -39,6 +41,7 @@ window.addEventListener("pageshow", (event) => {
 window.addEventListener("popstate", (event) => {
   if (!(event.state && event.state.htmx)) syncFiltersToUrl();
 });
+// === end ledger filters follow the URL ==================================================
 
 // === Bulk bar count and the inline-save flash (daily work 7) ============================
 // The bulk bar says how many rows are ticked, so a supervisor sees what "批量修改" will touch

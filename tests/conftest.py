@@ -1,8 +1,10 @@
+import os
 from datetime import date
 from pathlib import Path
 
 import pytest
 from django.test import Client
+from playwright.sync_api import sync_playwright
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SEED_000 = SEEDS / "000_90dd44bec823a6a6.txt"
@@ -140,6 +142,34 @@ def make_measure(document, position, title, **fields):
     )
 
 
+def grow_ledger(document, units, owner, total, each=lambda i: {}):
+    """Bulk-add measures until there are `total`: owned by `owner`, spread over the units,
+    deadlines around TODAY; `each(i)` overrides fields of the i-th. Returns the new ones."""
+    from datetime import timedelta
+
+    from tracker.models import Measure
+
+    start = Measure.objects.count()
+    unit_list = list(units.values())
+    return Measure.objects.bulk_create(
+        Measure(
+            **{
+                "document": document,
+                "section": document.sections.first(),
+                "position": 100 + i,
+                "fingerprint": f"grow-{i}",
+                "title": f"事项{i}",
+                "text": f"事项{i}。",
+                "unit": unit_list[i % len(unit_list)],
+                "owner": owner,
+                "deadline": TODAY + timedelta(days=(i % 40) - 20),
+                **each(i),
+            }
+        )
+        for i in range(start, total)
+    )
+
+
 @pytest.fixture
 def measure(document, units, staff):
     """Overdue, led by 社会救助司, owned by staff."""
@@ -179,3 +209,70 @@ def freeze_today(monkeypatch):
 
     monkeypatch.setattr(timezone, "localdate", localdate)
     return TODAY
+
+
+# Browser tests: Playwright driving Debian's Chromium, shared by every tests/test_browser_*.py.
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are
+# still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+README_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+@pytest.fixture
+def shots(tmp_path):
+    """Where screenshots go: the README's folder with `make screenshots`, else a temp dir,
+    so an ordinary test run leaves the work tree as it found it."""
+    folder = README_SCREENSHOTS if os.environ.get("SAVE_SCREENSHOTS") else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    contexts = []
+
+    def open_page(user, password=None, javascript=True):
+        context = browser.new_context(
+            viewport={"width": 1440, "height": 900}, locale="zh-CN", java_script_enabled=javascript
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", password or f"pw-{user.username}")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def mark_page(page):
+    """A flag that only survives if the page is never reloaded."""
+    page.evaluate("window.__noReload = true")
+
+
+def assert_not_reloaded(page):
+    assert page.evaluate("window.__noReload === true")

@@ -3,83 +3,17 @@
 These never skip: a machine without /usr/bin/chromium fails them (`.ci/run` installs it).
 """
 
-import os
 from datetime import date
 from io import StringIO
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tracker.models import Measure, ProgressUpdate
 
-from .conftest import make_measure
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are
-# still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-README_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+from .conftest import assert_not_reloaded, make_measure, mark_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def shots(tmp_path):
-    """Where screenshots go: the README's folder with `make screenshots`, else a temp dir,
-    so an ordinary test run leaves the work tree as it found it."""
-    folder = README_SCREENSHOTS if os.environ.get("SAVE_SCREENSHOTS") else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    contexts = []
-
-    def open_page(user, password=None, javascript=True):
-        context = browser.new_context(
-            viewport={"width": 1440, "height": 900}, locale="zh-CN", java_script_enabled=javascript
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=username]", user.username)
-        page.fill("input[name=password]", password or f"pw-{user.username}")
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
-def mark_page(page):
-    """A flag that only survives if the page is never reloaded."""
-    page.evaluate("window.__noReload = true")
-
-
-def assert_not_reloaded(page):
-    assert page.evaluate("window.__noReload === true")
 
 
 def test_sign_in_lands_on_my_measures(open_page, staff, measure, live_server):

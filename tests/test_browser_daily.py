@@ -5,8 +5,7 @@ from playwright.sync_api import expect
 
 from tracker.models import Instruction, Measure, Notification
 
-from .conftest import make_measure
-from .test_browser import assert_not_reloaded, browser, mark_page, open_page  # noqa: F401
+from .conftest import assert_not_reloaded, make_measure, mark_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,12 +12,7 @@ from playwright.sync_api import expect
 
 from tracker.models import Attachment, Measure, ProgressUpdate, User
 
-from . import test_browser
-from .conftest import make_measure
-from .test_browser import assert_not_reloaded, mark_page
-
-# The browser, a signed-in page and the screenshot folder, shared with test_browser.py.
-browser, open_page, shots = test_browser.browser, test_browser.open_page, test_browser.shots
+from .conftest import assert_not_reloaded, make_measure, mark_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

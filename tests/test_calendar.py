@@ -13,7 +13,7 @@ from icalendar import Calendar
 from tracker import calendars, lights
 from tracker.models import Measure, User
 
-from .conftest import HTMX, TODAY, client_for, make_measure
+from .conftest import HTMX, TODAY, client_for, grow_ledger, make_measure
 
 pytestmark = pytest.mark.django_db
 
@@ -27,27 +27,18 @@ def day_cell(html, day):
     return match.group(0)
 
 
-def grow(document, units, staff, total, **fields):
-    start = Measure.objects.count()
-    unit_list = list(units.values())
-    Measure.objects.bulk_create(
-        Measure(
-            document=document,
-            section=document.sections.first(),
-            position=100 + i,
-            fingerprint=f"grow-{i}",
-            title=f"事项{i}",
-            text=f"事项{i}。",
-            unit=unit_list[i % len(unit_list)],
-            owner=staff,
-            deadline=TODAY + timedelta(days=(i % 40) - 20),
-            recheck_on=TODAY + timedelta(days=i % 7),
-            status="done" if i % 5 == 0 else "in_progress",
-            report_cadence=("weekly", "monthly", "quarterly")[i % 3],
-            report_day=(i % 7) + 1,
-            **fields,
-        )
-        for i in range(start, total)
+def grow(document, units, staff, total):
+    grow_ledger(
+        document,
+        units,
+        staff,
+        total,
+        lambda i: {
+            "recheck_on": TODAY + timedelta(days=i % 7),
+            "status": "done" if i % 5 == 0 else "in_progress",
+            "report_cadence": ("weekly", "monthly", "quarterly")[i % 3],
+            "report_day": (i % 7) + 1,
+        },
     )
 
 

@@ -16,7 +16,7 @@ from tracker.models import (
     ProgressUpdate,
 )
 
-from .conftest import HTMX, TODAY, client_for, make_measure
+from .conftest import HTMX, TODAY, client_for, grow_ledger, make_measure
 
 pytestmark = pytest.mark.django_db
 
@@ -225,22 +225,12 @@ def test_my_worklist_queries_stay_flat(staff, document, units, freeze_today):
         return len(context.captured_queries)
 
     def grow(n):
-        start = Measure.objects.count()
-        made = Measure.objects.bulk_create(
-            Measure(
-                document=document,
-                section=document.sections.first(),
-                position=1000 + i,
-                fingerprint=f"w{i}",
-                title=f"事项{i}",
-                text="x",
-                unit=units["aid"],
-                owner=staff,
-                deadline=TODAY + timedelta(days=i % 30 - 15),
-                report_cadence="weekly" if i % 2 else "",
-                report_day=5 if i % 2 else None,
-            )
-            for i in range(start, n)
+        made = grow_ledger(
+            document,
+            units,
+            staff,
+            n,
+            lambda i: {"report_cadence": "weekly", "report_day": 5} if i % 2 else {},
         )
         ProgressUpdate.objects.bulk_create(
             ProgressUpdate(measure=m, author=staff, progress="进展") for m in made[::3]

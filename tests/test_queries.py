@@ -1,37 +1,20 @@
 """List pages cost the same number of queries for 20 measures as for 2,000."""
 
-from datetime import date, timedelta
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tracker.models import Measure, ProgressUpdate
+from tracker.models import ProgressUpdate
 
-from .conftest import client_for
+from .conftest import client_for, grow_ledger
 
 pytestmark = pytest.mark.django_db
 
 
 def grow(document, units, staff, total):
     """Measures with owners, units, deadlines around today and a progress entry each."""
-    start = Measure.objects.count()
-    unit_list = list(units.values())
-    measures = Measure.objects.bulk_create(
-        Measure(
-            document=document,
-            section=document.sections.first(),
-            position=100 + i,
-            fingerprint=f"grow-{i}",
-            title=f"事项{i}",
-            text=f"事项{i}。",
-            unit=unit_list[i % len(unit_list)],
-            owner=staff,
-            deadline=date(2026, 11, 22) + timedelta(days=(i % 40) - 20),
-        )
-        for i in range(start, total)
-    )
+    measures = grow_ledger(document, units, staff, total)
     ProgressUpdate.objects.bulk_create(
         ProgressUpdate(measure=m, author=staff, progress=f"进展{m.pk}") for m in measures
     )

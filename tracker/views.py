@@ -74,14 +74,23 @@ PROGRESS_ADDED = "progressAdded"  # a report: both reload (status and version ma
 LEDGER_CHANGED = "ledgerChanged"  # many rows at once: the ledger table reloads
 
 
-def supervisor_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_supervisor:
-            raise PermissionDenied("只有督查员可以执行此操作。")
-        return view(request, *args, **kwargs)
+def role_required(allowed, message):
+    """A view decorator: refuse (403, with `message`) anyone `allowed(user)` turns down."""
 
-    return wrapper
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not allowed(request.user):
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+supervisor_required = role_required(lambda user: user.is_supervisor, "只有督查员可以执行此操作。")
+leader_required = role_required(lambda user: user.is_leader, "只有领导可以作出批示或圈阅。")
 
 
 def is_fragment_request(request):
@@ -474,16 +483,6 @@ def measure_progress(request, pk):
 
 
 # Leaders: 批示 and 圈阅 ------------------------------------------------------------------
-
-
-def leader_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_leader:
-            raise PermissionDenied("只有领导可以作出批示或圈阅。")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @require_POST

@@ -39,9 +39,11 @@ def test_export_follows_the_ledger_filters(leader, measure, care_measure):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"]
     sheet = load_workbook(BytesIO(response.content)).active
-    first = header_row(sheet) + 1
-    assert sheet.cell(first, 1).value == measure.pk
-    assert sheet.cell(first + 1, 1).value is None
+    header = header_row(sheet)
+    ids = [c.value for c in sheet[header]].index("事项编号") + 1
+    assert sheet.cell(header + 1, 1).value == 1  # 序号 counts the exported rows
+    assert sheet.cell(header + 1, ids).value == measure.pk
+    assert sheet.cell(header + 2, 1).value is None
 
 
 def test_csv_export_has_a_bom_for_excel(leader, measure):

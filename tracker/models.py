@@ -399,8 +399,12 @@ def report_missing_q():
     """未按时报送, as lights.report_missing defines it, for a queryset with the aliases
     `report_boundary` and `latest_progress_at` (MeasureQuerySet.with_report_facts):
     assigned before the boundary and no report since."""
+    # The cheap column tests first: most rows fail them, and the database then never looks
+    # up their latest report (a subquery per row).
     return (
-        open_q()
+        ~Q(report_cadence="")
+        & Q(assigned_at__isnull=False)
+        & open_q()
         & Q(assigned_at__lt=F("report_boundary"))
         & (Q(latest_progress_at__isnull=True) | Q(latest_progress_at__lt=F("report_boundary")))
     )
@@ -529,7 +533,9 @@ class MeasureQuerySet(models.QuerySet):
         return self.done().filter(recheck_on__lte=today)
 
     def for_ledger(self):
-        """Everything a ledger row shows, in one query."""
+        """Everything a ledger row shows, in one query (applying it twice changes nothing)."""
+        if "latest_progress" in self.query.annotations:
+            return self
         latest = latest_progress()
         return (
             self.select_related("document", "section", "unit", "owner")
@@ -540,7 +546,13 @@ class MeasureQuerySet(models.QuerySet):
                 "document__repairs",
                 "section__text",
             )
-            .prefetch_related("joint_units")
+            .prefetch_related(
+                models.Prefetch(
+                    "joint_units",
+                    queryset=Unit.objects.only("name", "position"),
+                    to_attr="joint_list",
+                )
+            )
             .annotate(
                 latest_progress=Subquery(latest.values("progress")[:1]),
                 latest_progress_at=Subquery(latest.values("created_at")[:1]),
@@ -762,6 +774,21 @@ class Measure(models.Model):
             models.Index(fields=["owner", "status"], name="measure_owner_status"),
             models.Index(fields=["deadline"], name="measure_deadline"),
             models.Index(fields=["report_cadence", "report_day"], name="measure_report_cycle"),
+            # Every column a light is computed from: the dashboard's GROUP BY over the whole
+            # ledger then reads this index, not the table (whose rows carry the source text).
+            models.Index(
+                fields=[
+                    "unit",
+                    "status",
+                    "deadline",
+                    "owner",
+                    "report_cadence",
+                    "report_day",
+                    "assigned_at",
+                    "archived_at",
+                ],
+                name="measure_light_inputs",
+            ),
             # The ledger's default order: lets a page of 100 stop after 100 rows.
             models.Index(fields=["document", "position"], name="measure_ledger_order"),
         ]
@@ -774,13 +801,21 @@ class Measure(models.Model):
 
     natural_key.dependencies = ["tracker.document", "tracker.section"]
 
+    @property
+    def joint_unit_list(self):
+        # for_ledger() prefetches them into a plain list: a page of rows then never builds a
+        # related manager per row (most of a ledger query's cost in Python).
+        if "joint_list" in self.__dict__:
+            return self.joint_list
+        return list(self.joint_units.all())
+
     @cached_property
     def lead_unit_ids(self):
-        return {self.unit_id, *(u.pk for u in self.joint_units.all())} - {None}
+        return {self.unit_id, *(u.pk for u in self.joint_unit_list)} - {None}
 
     @property
     def lead_units_display(self):
-        units = [self.unit, *self.joint_units.all()] if self.unit_id else []
+        units = [self.unit, *self.joint_unit_list] if self.unit_id else []
         return "、".join(u.name for u in units)
 
     @property
@@ -1132,7 +1167,10 @@ class ProgressUpdate(models.Model):
                 name="progress_percent_range",
             )
         ]
-        indexes = [models.Index(fields=["measure", "-created_at"], name="progress_measure_time")]
+        indexes = [
+            # The latest report per measure (a subquery per row): newest first, ties by id.
+            models.Index(fields=["measure", "-created_at", "-id"], name="progress_measure_latest")
+        ]
 
     def __str__(self):
         return f"{self.measure} · {self.created_at:%Y-%m-%d}"

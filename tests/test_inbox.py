@@ -197,6 +197,16 @@ def test_my_worklist_puts_reminders_first_then_overdue_reports_and_due_soon(
     assert page.count("填报进展</a>") == 5
 
 
+def test_an_overdue_measure_waiting_for_sign_off_is_not_the_owners_to_do(
+    staff, worklist, freeze_today
+):
+    worklist["overdue"].request_closure(staff, "已完成")
+    measures = client_for(staff).get(reverse("my_measures")).context["measures"]
+    waiting = next(m for m in measures if m.title == "逾期")
+    assert waiting.bucket == 5 and not waiting.missing
+    assert [m.title for m in measures][-2:] == ["逾期", "办结"]
+
+
 def test_a_progress_report_clears_the_reminder_mark(staff, worklist, freeze_today):
     worklist["reminded"].report_progress(staff, progress="已推进")
     order = [m.title for m in client_for(staff).get(reverse("my_measures")).context["measures"]]
@@ -263,7 +273,13 @@ def test_the_daily_run_notifies_owed_reports_once_until_read(
     assert notice.kind == Kind.REPORT_MISSING and "2026-11-10" in notice.text
     assert supervisor.notifications.get().kind == Kind.REPORT_MISSING
     assert result.notices == 2
-    # Without an e-mail address the inbox still gets it; a second run adds nothing unread.
+    # The run's day is TODAY: date the notices in it.
+    Notification.objects.update(created_at=timezone.make_aware(datetime(2026, 11, 22, 8)))
+    # Without an e-mail address the inbox still gets it; runs add nothing while it is unread…
+    assert reminders.send_daily(TODAY).notices == 0
     assert reminders.send_daily(TODAY + timedelta(days=1)).notices == 0
-    staff.notifications.mark_read()
-    assert reminders.send_daily(TODAY + timedelta(days=2)).notices == 1
+    # …nor a second run the same day after it was read…
+    Notification.objects.mark_read()
+    assert reminders.send_daily(TODAY).notices == 0
+    # …but the next day's run reminds again.
+    assert reminders.send_daily(TODAY + timedelta(days=1)).notices == 2

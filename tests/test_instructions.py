@@ -187,3 +187,27 @@ def test_a_leader_is_not_offered_as_an_owner(supervisor, leader, staff, groups, 
     owners = set(User.objects.assignable())
     assert staff in owners and supervisor in owners and both in owners
     assert leader not in owners
+
+
+def test_an_instruction_on_a_measure_without_owner_reaches_its_units_staff(
+    leader, supervisor, staff, other_staff, document, units
+):
+    waiting = make_measure(document, 30, "尚未交办", unit=units["aid"])
+    waiting.instruct(leader, "请尽快明确责任人")
+    assert staff.notifications.get().kind == Notification.Kind.INSTRUCTION
+    assert supervisor.notifications.exists() and not other_staff.notifications.exists()
+
+
+def test_the_assigned_filter_splits_the_open_ledger(supervisor, queue, freeze_today):
+    client = client_for(supervisor)
+    yes = {
+        m.title for m in client.get(reverse("measure_list"), {"assigned": "yes"}).context["page"]
+    }
+    no = {m.title for m in client.get(reverse("measure_list"), {"assigned": "no"}).context["page"]}
+    assert yes == {"已交办"} and no == {"无责任人", "无牵头单位"}  # closed ones in neither
+
+
+def test_sorting_by_unit_puts_measures_without_one_last(supervisor, queue, freeze_today):
+    page = client_for(supervisor).get(reverse("measure_list"), {"sort": "unit"}).context["page"]
+    assert [m.unit_id is None for m in page][-2:] == [True, True]
+    assert page[0].unit_id is not None

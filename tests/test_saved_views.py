@@ -176,9 +176,12 @@ def test_the_ledger_shows_the_rows_of_a_tab(staff, measure, care_measure, freeze
 # Deleting ----------------------------------------------------------------------------------
 
 
-def delete(client, view, htmx=True, **extra):
+def delete(client, view, htmx=True, confirm=True, **extra):
+    """htmx sends confirm=1 once the browser's dialog is accepted; a plain form on the second
+    page it is shown."""
     url = reverse("saved_view_delete", args=[view.pk])
-    return client.post(url, extra, **(HTMX if htmx else {}))
+    data = {**extra, **({"confirm": "1"} if confirm else {})}
+    return client.post(url, data, **(HTMX if htmx else {}))
 
 
 def test_delete_your_own_view(staff):
@@ -198,6 +201,17 @@ def test_delete_without_javascript_goes_back(staff):
     response = delete(client, SavedView.objects.get(), htmx=False, next="/measures/?due=overdue")
     assert response["Location"] == "/measures/?due=overdue"
     assert not SavedView.objects.exists()
+
+
+def test_without_javascript_a_delete_is_asked_for_again_first(staff):
+    client = client_for(staff)
+    save(client, "逾期", "due=overdue")
+    view = SavedView.objects.get()
+    response = delete(client, view, htmx=False, confirm=False, next="/measures/?due=overdue")
+    assert response["Location"] == f"/measures/?due=overdue&confirm_delete={view.pk}#view-tabs"
+    assert SavedView.objects.exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "确认删除“逾期”" in page and 'name="confirm" value="1"' in page
 
 
 def test_nobody_deletes_someone_elses_personal_view(staff, other_staff, supervisor):

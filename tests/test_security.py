@@ -37,14 +37,14 @@ def attempt(client, username, password, url=LOGIN, ip="127.0.0.1"):
     return client.post(url, {"username": username, "password": password}, REMOTE_ADDR=ip)
 
 
-def is_client_for(client):
+def is_signed_in(client):
     return "_auth_user_id" in client.session
 
 
 def fail_five_times(client, username, url=LOGIN, ip="127.0.0.1"):
     statuses = [attempt(client, username, "wrong-password", url, ip).status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 200, 429]  # the form with its error; the fifth locks
-    assert not is_client_for(client)
+    assert not is_signed_in(client)
 
 
 # Login throttling (django-axes) ----------------------------------------------------------
@@ -57,7 +57,7 @@ def test_the_right_password_after_five_wrong_ones_is_locked_out_in_chinese(clien
     page = response.content.decode()
     assert "登录已暂停" in page and "15 分钟" in page
     assert "督查员" in page and "管理员" in page
-    assert not is_client_for(client)
+    assert not is_signed_in(client)
 
 
 def test_four_wrong_passwords_do_not_lock_and_a_success_clears_them(client, supervisor):
@@ -91,7 +91,7 @@ def test_resetting_the_user_unlocks_the_login(client, supervisor):
     assert attempt(client, "ducha", "pw-ducha").status_code == 429
     reset(username="ducha")
     assert attempt(client, "ducha", "pw-ducha").status_code == 302
-    assert is_client_for(client)
+    assert is_signed_in(client)
 
 
 def test_a_supervisor_sees_the_lockout_and_lifts_it(client, supervisor, staff):
@@ -191,7 +191,7 @@ def test_a_request_after_the_idle_time_goes_to_the_login_page(staff, settings):
     idle_for(client, settings.SESSION_IDLE_MINUTES * 60 + 1)
     response = client.get("/my/")
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
-    assert not is_client_for(client)
+    assert not is_signed_in(client)
     assert client.get("/my/").status_code == 302  # and it stays signed out
 
 
@@ -204,6 +204,31 @@ def test_a_request_within_the_idle_time_stays_signed_in_and_renews_it(staff, set
     stored = Session.objects.get(session_key=client.session.session_key)
     remaining = (stored.expire_date - timezone.now()).total_seconds()
     assert remaining > settings.SESSION_IDLE_MINUTES * 60
+
+
+def test_the_inbox_badge_polling_does_not_keep_an_idle_session_alive(staff, settings):
+    client = client_for(staff)
+    client.get("/my/")
+    idle_for(client, 600)
+    badge = {**HTMX, "HTTP_HX_TRIGGER": "inbox-badge", "HTTP_HX_TARGET": "inbox-badge"}
+    assert client.get("/inbox/", **badge).status_code == 200
+    assert int(time.time()) - client.session[LAST_SEEN] >= 600  # not renewed
+    client.get("/my/")  # a person's request is
+    assert int(time.time()) - client.session[LAST_SEEN] < 5
+
+
+def test_an_htmx_request_after_the_idle_time_sends_the_whole_page_to_login(staff, settings):
+    client = client_for(staff)
+    client.get("/my/")
+    idle_for(client, settings.SESSION_IDLE_MINUTES * 60 + 1)
+    response = client.get(
+        "/inbox/",
+        HTTP_HX_TARGET="inbox-badge",
+        HTTP_HX_CURRENT_URL="http://testserver/measures/?q=x",
+        **HTMX,
+    )
+    assert response.status_code == 200 and response.content == b""
+    assert response["HX-Redirect"] == f"{LOGIN}?next=/measures/"
 
 
 def test_the_idle_time_defaults_to_120_minutes(settings):

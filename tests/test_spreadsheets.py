@@ -291,6 +291,12 @@ def test_an_owner_typed_by_username_that_is_already_the_owner_is_no_change(
     assert (plan.changes, plan.errors) == ([], [])
 
 
+def test_a_leader_cannot_be_made_owner_through_the_sheet(ledger, measure, supervisor, leader):
+    plan = plan_import(read_sheet(edited(ledger, {(measure, "责任人"): "lingdao"})), supervisor)
+    (error,) = plan.errors
+    assert "找不到责任人“lingdao”" in error.message and not plan.changes
+
+
 def test_every_bad_row_is_listed_with_its_row_number_and_nothing_is_applied(
     document, ledger, measure, care_measure, units, supervisor
 ):

@@ -211,16 +211,18 @@ def feed_measures(user):
 
 
 def feed_entries(user, today):
-    """Deadlines (from a year back) and report due dates (the next 90 days), nearest first
-    within each kind, at most FEED_CAP in all: two queries."""
+    """Deadlines (from a year back) and report due dates (the next 90 days): at most FEED_CAP,
+    the ones nearest to today kept when there are more. Three queries."""
     measures = feed_measures(user).order_by()
+    fields = ("pk", "title", "deadline", "unit__name")
+    upcoming = measures.filter(deadline__gte=today).order_by("deadline", "pk")
+    past = measures.filter(
+        deadline__lt=today, deadline__gte=today - timedelta(days=FEED_DAYS_BACK)
+    ).order_by("-deadline", "-pk")
     deadlines = [
         Entry(deadline, DEADLINE, pk, title, overdue=deadline < today, unit=unit or "")
-        for pk, title, deadline, unit in measures.filter(
-            deadline__gte=today - timedelta(days=FEED_DAYS_BACK)
-        )
-        .order_by("deadline", "pk")
-        .values_list("pk", "title", "deadline", "unit__name")[:FEED_CAP]
+        for rows in (upcoming, past)
+        for pk, title, deadline, unit in rows.values_list(*fields)[:FEED_CAP]
     ]
     end = today + timedelta(days=FEED_DAYS_AHEAD)
     cycles = (
@@ -229,15 +231,13 @@ def feed_entries(user, today):
         .order_by("pk")
         .values_list("pk", "title", "report_cadence", "report_day", "unit__name")[:FEED_CAP]
     )
-    reports = sorted(
-        (
-            Entry(due, REPORT, pk, title, unit=unit or "")
-            for pk, title, cadence, day, unit in cycles
-            for due in report_due_dates(cadence, day, today, end)
-        ),
-        key=lambda e: e.sort_key,
-    )
-    return deadlines + reports[: FEED_CAP - len(deadlines)]
+    reports = [
+        Entry(due, REPORT, pk, title, unit=unit or "")
+        for pk, title, cadence, day, unit in cycles
+        for due in report_due_dates(cadence, day, today, end)
+    ]
+    nearest = sorted(deadlines + reports, key=lambda e: (abs((e.day - today).days), e.sort_key))
+    return sorted(nearest[:FEED_CAP], key=lambda e: e.sort_key)
 
 
 def entry_uid(entry):

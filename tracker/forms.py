@@ -331,7 +331,7 @@ class FilterForm(forms.Form):
     assigned = forms.ChoiceField(
         widget=QuickSelect,
         label="交办",
-        choices=[("", "全部"), ("no", "待交办"), ("yes", "已交办")],
+        choices=[("", "全部"), ("no", "待交办（在办）"), ("yes", "已交办（在办）")],
         required=False,
     )
     light = forms.ChoiceField(

@@ -1,4 +1,5 @@
 import time
+from urllib.parse import quote, urlsplit
 
 POLICY = "; ".join(
     [
@@ -67,9 +68,40 @@ class SessionIdleTimeoutMiddleware:
             last_seen = request.session.get(LAST_SEEN)
             if last_seen is not None and now - last_seen > settings.SESSION_IDLE_MINUTES * 60:
                 logout(request)  # the view then treats the request as anonymous
+            elif is_background(request):
+                pass  # the badge's own polling is not a person at the desk
             elif last_seen is None or now - last_seen >= settings.SESSION_ACTIVITY_SAVE_SECONDS:
                 request.session[LAST_SEEN] = now
-        return self.get_response(request)
+        response = self.get_response(request)
+        return to_login_page(request, response)
+
+
+# Requests a page makes by itself (htmx's HX-Trigger header names the element): they keep
+# the top bar current but are no activity that keeps a session alive.
+BACKGROUND_TRIGGERS = {"inbox-badge"}
+
+
+def is_background(request):
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Trigger") in BACKGROUND_TRIGGERS
+    )
+
+
+def to_login_page(request, response):
+    """An htmx request whose session has ended is sent to the login page as a whole page,
+    never swapped into the part of the page that asked (a login form inside the badge)."""
+    from django.conf import settings
+    from django.shortcuts import resolve_url
+    from django_htmx.http import HttpResponseClientRedirect
+
+    if request.headers.get("HX-Request") != "true" or response.status_code != 302:
+        return response
+    login = resolve_url(settings.LOGIN_URL)
+    if not response["Location"].startswith(login):
+        return response
+    current = request.headers.get("HX-Current-URL", "")
+    return HttpResponseClientRedirect(f"{login}?next={quote(urlsplit(current).path or '/')}")
 
 
 def client_ip(request):

@@ -143,8 +143,9 @@ class PeopleManager(UserManager):
             Q(is_superuser=True) | Q(groups__name=User.SUPERVISOR), is_active=True
         ).distinct()
 
-    def unit_staff(self, unit):
-        return self.filter(unit=unit, groups__name=User.STAFF, is_active=True).distinct()
+    def unit_staff(self, units):
+        """The 责任人 of these units (Unit rows or ids)."""
+        return self.filter(unit__in=units, groups__name=User.STAFF, is_active=True).distinct()
 
     def assignable(self):
         """Who can own a measure: active 责任人 and 督查员, never a leader only."""
@@ -484,7 +485,8 @@ class MeasureQuerySet(models.QuerySet):
         return self.open().filter(unassigned_q())
 
     def assigned(self):
-        return self.active().exclude(unassigned_q())
+        """The other half of the 交办 filter: open measures with an owner and a lead unit."""
+        return self.open().exclude(unassigned_q())
 
     def with_report_facts(self, today):
         """Aliases (not selected) that the 未按时报送 rule reads."""
@@ -587,17 +589,18 @@ class MeasureQuerySet(models.QuerySet):
         staff_open = Q(status__in=Measure.STAFF_STATUSES)
         return qs.annotate(
             missing=models.Case(
-                models.When(report_missing_q(), then=True),
+                models.When(staff_open & report_missing_q(), then=True),
                 default=False,
                 output_field=models.BooleanField(),
             ),
             bucket=models.Case(
                 models.When(staff_open & (Q(returned=True) | Q(reminded=True)), then=0),
+                # Waiting for sign-off: whatever its dates, the owner has nothing to do now.
+                models.When(status=Measure.Status.PENDING_REVIEW, then=5),
                 models.When(overdue_q(today), then=1),
                 models.When(report_missing_q(), then=2),
                 models.When(due_soon_q(today), then=3),
                 models.When(staff_open, then=4),
-                models.When(status=Measure.Status.PENDING_REVIEW, then=5),
                 default=6,
                 output_field=models.IntegerField(),
             ),
@@ -1664,10 +1667,15 @@ class Instruction(models.Model):
             instruction = cls.objects.create(author=author, text=text, measure=measure, unit=unit)
             if measure is not None:
                 measure.log(author, "instruction", new=text, note="领导批示")
-                concerned = [measure.owner]
+                # No owner yet: the lead units' staff take it instead.
+                concerned = (
+                    [measure.owner]
+                    if measure.owner_id
+                    else list(User.objects.unit_staff(measure.lead_unit_ids))
+                )
                 where = f"“{measure.title}”"
             else:
-                concerned = list(User.objects.unit_staff(unit))
+                concerned = list(User.objects.unit_staff([unit]))
                 where = f"{unit.name}的督办事项"
             Notification.objects.notify(
                 [*concerned, *User.objects.supervisors()],

@@ -28,13 +28,13 @@ import logging
 from collections import defaultdict
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import groupby
 
 from django.conf import settings
 from django.core import mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -360,12 +360,14 @@ def active_supervisors():
 
 def notify_daily(digests, summary):
     """Inbox notices beside the mails: each report coming due or gone missing for its owner,
-    and the count of missing reports for the supervisors. A notice still unread is not
-    repeated, so a daily run does not pile them up. Returns the number written."""
+    and the count of missing reports for the supervisors. A notice is not repeated while it
+    is unread, nor on the same day once read, so neither a daily run nor a second run the
+    same day piles them up. Returns the number written."""
     Kind = Notification.Kind
+    day_start = timezone.make_aware(datetime.combine(summary.today, time()))
     unread = set(
-        Notification.objects.unread()
-        .filter(kind__in=[Kind.REPORT_DUE, Kind.REPORT_MISSING])
+        Notification.objects.filter(kind__in=[Kind.REPORT_DUE, Kind.REPORT_MISSING])
+        .filter(Q(read_at__isnull=True) | Q(created_at__gte=day_start))
         .values_list("user_id", "measure_id", "kind")
     )
     notices = []

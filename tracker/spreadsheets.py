@@ -617,7 +617,8 @@ class Planner:
         )
         self.units = {unit.name: unit for unit in Unit.objects.all()}
         self.usernames, self.names = {}, defaultdict(list)
-        for person in User.objects.filter(is_active=True):
+        # The people the edit and bulk forms offer as 责任人: never a leader who only reads.
+        for person in User.objects.assignable():
             self.usernames[person.username] = person
             self.names[str(person)].append(person)
 
@@ -709,7 +710,7 @@ class Planner:
         if len(by_name) > 1:
             raise Invalid(f"责任人“{text}”有重名，请改填其用户名。")
         if not by_name:
-            raise Invalid(f"找不到责任人“{text}”，请填写系统中的姓名或用户名。")
+            raise Invalid(f"找不到责任人“{text}”，请填写系统中责任人或督查员的姓名或用户名。")
         return by_name[0]
 
 

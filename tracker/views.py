@@ -148,7 +148,13 @@ def filtered_measures(form, today):
     if sort == "light":
         measures = measures.by_urgency()
     elif sort == "unit":
-        measures = measures.order_by("unit__position", "unit__name", "document_id", "position")
+        # Measures without a unit last on both databases (SQLite puts NULL first by default).
+        measures = measures.order_by(
+            F("unit__position").asc(nulls_last=True),
+            F("unit__name").asc(nulls_last=True),
+            "document_id",
+            "position",
+        )
     elif sort:
         field = F(sort.lstrip("-"))
         order = field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True)
@@ -227,7 +233,7 @@ def measure_row(request, pk):
 @login_required
 def measure_text(request, pk):
     """The source sentence, fetched when a ledger row is opened: rows stay small."""
-    measure = get_object_or_404(Measure.objects.only("pk", "text"), pk=pk)
+    measure = get_object_or_404(Measure.objects.active().only("pk", "text"), pk=pk)
     if not is_fragment_request(request):
         return redirect("measure_detail", pk=pk)
     return render(request, "tracker/measure_detail.html#source_text", {"m": measure})
@@ -408,7 +414,9 @@ def detail_context(request, measure, **extra):
         )
         .select_related("author", "unit")
         .annotate(answer_count=Count("answers")),
-        "instruction_form": InstructionForm() if user.is_leader else None,
+        "instruction_form": InstructionForm()
+        if user.is_leader and not measure.archived_at
+        else None,
         "read_by_me": user.is_leader and measure.readings.filter(user=user).exists(),
         "readings": measure.readings.select_related("user"),
     }
@@ -1356,6 +1364,7 @@ def view_tabs_context(request, current_url, oob=False, **extra):
         "current_url": current_url,
         "view_form": SavedViewForm(owner=user, initial={"query": query}),
         "tabs_oob": oob,
+        "confirm_delete": request.GET.get("confirm_delete", ""),
         **extra,
     }
 
@@ -1395,6 +1404,11 @@ def saved_view_delete(request, pk):
     view = get_object_or_404(SavedView.objects.visible_to(request.user), pk=pk)
     if not view.can_be_deleted_by(request.user):
         raise PermissionDenied("共享视图只有创建人或督查员可以删除。")
+    if request.POST.get("confirm") != "1":
+        # No JavaScript, so no hx-confirm: the ledger asks beside the tab before deleting.
+        next_url = safe_next(request, reverse("measure_list"))
+        joiner = "&" if "?" in next_url else "?"
+        return HttpResponseRedirect(f"{next_url}{joiner}confirm_delete={view.pk}#view-tabs")
     view.delete()
     if not request.htmx:
         messages.success(request, f"已删除视图“{view.name}”。")
@@ -1429,6 +1443,8 @@ def calendar_month(request):
         "today": today,
         "ledger_query": querystring(params),
         "feed_url": calendar_feed_url(request.user),
+        # Without JavaScript a reset is asked for again on the page before it happens.
+        "confirm_reset": request.GET.get("confirm_reset") == "1",
     }
     try:
         first = calendars.parse_month(request.GET.get("month"), today)
@@ -1452,8 +1468,12 @@ def calendar_month(request):
 @require_POST
 @login_required
 def calendar_token(request):
-    """A new secret feed address; the old one stops working at once."""
+    """A new secret feed address; the old one stops working at once. Replacing a working
+    address asks first: htmx after the browser's confirm (it sends confirm=1), a plain form
+    on a second page."""
     had_one = bool(request.user.calendar_token)
+    if had_one and request.POST.get("confirm") != "1":
+        return redirect(reverse("calendar") + "?confirm_reset=1#calendar-feed")
     request.user.reset_calendar_token()
     message = "已生成新的订阅地址，原地址已失效。" if had_one else "已生成订阅地址。"
     if not request.htmx:

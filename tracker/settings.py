@@ -82,6 +82,9 @@ TEMPLATES = [
     }
 ]
 
+# Widgets drawn in Python where Django's templates would draw the same markup slowly.
+FORM_RENDERER = "tracker.renderers.QuickWidgetRenderer"
+
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True

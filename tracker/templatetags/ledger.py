@@ -1,7 +1,9 @@
+from functools import lru_cache
+
 from django import template
 from django.conf import settings
 from django.template.defaultfilters import truncatechars
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -43,6 +45,12 @@ def row_facts(measure, user, today):
     }
 
 
+@lru_cache
+def ledger_base(prefix):
+    """The ledger's address, once per script prefix: every row links from it."""
+    return reverse("measure_list")
+
+
 @register.simple_tag(takes_context=True)
 def ledger_row(context, m):
     """One ledger row, built here rather than in template tags: a page holds 100 of them, and
@@ -51,9 +59,7 @@ def ledger_row(context, m):
     fetched when a row is opened."""
     user, today = context["user"], context["today"]
     facts = row_facts(m, user, today)
-    base = context.render_context.get("ledger_base")
-    if base is None:
-        base = context.render_context["ledger_base"] = reverse("measure_list")
+    base = ledger_base(get_script_prefix())
     pk = m.pk
     detail = f"{base}{pk}/"
     edit = f"{detail}edit/"

@@ -594,11 +594,8 @@ def dashboard_context(today):
     active = Measure.objects.active()
     counts = light_counts(active, today)
     overdue = active.overdue(today)
-    by_owner = (
-        overdue.values("owner", "owner__name", "owner__username")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
-    )
+    by_owner = counts["overdue_by_owner"][:CHART_BARS]
+    owners = User.objects.in_bulk([pk for pk, _ in by_owner if pk is not None])
     by_topic = (
         Topic.objects.filter(measures__in=overdue)
         .annotate(n=Count("measures"))
@@ -624,12 +621,8 @@ def dashboard_context(today):
             bar_chart(
                 "按责任人",
                 [
-                    (
-                        r["owner__name"] or r["owner__username"] or "未指定",
-                        r["n"],
-                        {"owner": r["owner"] or ""},
-                    )
-                    for r in by_owner
+                    (str(owners[pk]) if pk in owners else "未指定", n, {"owner": pk or ""})
+                    for pk, n in by_owner
                 ],
             ),
             bar_chart("按领域", [(t.name, t.n, {"topic": t.pk}) for t in by_topic]),
@@ -646,13 +639,13 @@ def dashboard_context(today):
 
 
 def light_counts(measures, today):
-    """The dashboard's numbers from one GROUP BY unit × light: the totals, the lights by unit,
-    未按时报送 by unit and overdue by unit (红灯 is exactly "overdue")."""
+    """The dashboard's numbers from one GROUP BY unit × owner × light: the totals, the lights
+    by unit, 未按时报送 by unit, and overdue by unit and by owner (红灯 is exactly "overdue")."""
     order = [Light.RED, Light.YELLOW, Light.UNASSIGNED, Light.BLUE, Light.GREEN, Light.DONE]
     groups = (
         measures.with_light(today)
         .order_by()
-        .values_list("unit_id", "unit__name", "light")
+        .values_list("unit_id", "unit__name", "owner_id", "light")
         .annotate(
             n=Count("pk"),
             missing=Count("pk", filter=report_missing_q()),
@@ -662,7 +655,8 @@ def light_counts(measures, today):
     )
     units, lit = {}, dict.fromkeys(Light, 0)
     totals = {"open": 0, "overdue": 0, "soon": 0, "done": 0, "unassigned": 0}
-    for unit_id, name, colour, n, missing, soon, unassigned in groups:
+    by_owner = Counter()
+    for unit_id, name, owner_id, colour, n, missing, soon, unassigned in groups:
         unit = units.setdefault(
             (name or "未指定", unit_id), {"counts": dict.fromkeys(order, 0), "missing": 0}
         )
@@ -673,6 +667,8 @@ def light_counts(measures, today):
             unit["counts"][colour] += n
         totals["soon"] += soon
         totals["unassigned"] += unassigned
+        if colour == Light.RED:
+            by_owner[owner_id] += n
     totals["overdue"] = lit[Light.RED]
     totals["done"] = lit[Light.DONE]
     totals["open"] = sum(lit.values()) - lit[Light.DONE] - lit[Light.PAUSED]
@@ -694,6 +690,10 @@ def light_counts(measures, today):
         "light_totals": [(c, lit[c]) for c in order],
         "light_rows": rows,
         "overdue_by_unit": [r for r in rows if r["red"]],
+        # Most first; ties in a fixed order (no owner last).
+        "overdue_by_owner": sorted(
+            by_owner.items(), key=lambda i: (-i[1], i[0] is None, i[0] or 0)
+        ),
         "missing_reports": sum(r["missing"] for r in rows),
     }
 
@@ -703,12 +703,15 @@ LABEL_WIDTH = 150
 CHART_WIDTH = 460
 
 
+CHART_BARS = 12
+
+
 def bar_chart(title, rows):
     """Server-rendered horizontal bars: coordinates computed here, drawn by the template."""
     top = max((n for _, n, _ in rows), default=0) or 1
     span = CHART_WIDTH - LABEL_WIDTH - 40
     bars = []
-    for index, (label, n, filters) in enumerate(rows[:12]):
+    for index, (label, n, filters) in enumerate(rows[:CHART_BARS]):
         bars.append(
             {
                 "label": label,

@@ -142,6 +142,17 @@ def make_measure(document, position, title, **fields):
     )
 
 
+def count_queries(client, url):
+    """Queries one GET of `url` costs (it must answer 200)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(context.captured_queries)
+
+
 def grow_ledger(document, units, owner, total, each=lambda i: {}):
     """Bulk-add measures until there are `total`: owned by `owner`, spread over the units,
     deadlines around TODAY; `each(i)` overrides fields of the i-th. Returns the new ones."""

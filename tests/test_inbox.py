@@ -3,8 +3,6 @@
 from datetime import date, datetime, timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +14,7 @@ from tracker.models import (
     ProgressUpdate,
 )
 
-from .conftest import HTMX, TODAY, client_for, grow_ledger, make_measure
+from .conftest import HTMX, TODAY, client_for, count_queries, grow_ledger, make_measure
 
 pytestmark = pytest.mark.django_db
 
@@ -136,18 +134,13 @@ def test_the_inbox_costs_the_same_queries_for_few_and_many_notices(supervisor, s
     client = client_for(staff)
     client.get(reverse("inbox"))
 
-    def cost():
-        with CaptureQueriesContext(connection) as context:
-            assert client.get(reverse("inbox")).status_code == 200
-        return len(context.captured_queries)
-
     measure.remind(supervisor)
-    few = cost()
+    few = count_queries(client, reverse("inbox"))
     Notification.objects.bulk_create(
         Notification(user=staff, kind=Kind.REMINDED, measure=measure, text=f"催办{i}")
         for i in range(300)
     )
-    assert cost() == few
+    assert count_queries(client, reverse("inbox")) == few
 
 
 # /my/: the worklist ---------------------------------------------------------------------
@@ -229,11 +222,6 @@ def test_my_worklist_queries_stay_flat(staff, document, units, freeze_today):
     client = client_for(staff)
     client.get(reverse("my_measures"))
 
-    def cost():
-        with CaptureQueriesContext(connection) as context:
-            assert client.get(reverse("my_measures")).status_code == 200
-        return len(context.captured_queries)
-
     def grow(n):
         made = grow_ledger(
             document,
@@ -247,9 +235,9 @@ def test_my_worklist_queries_stay_flat(staff, document, units, freeze_today):
         )
 
     grow(20)
-    small = cost()
+    small = count_queries(client, reverse("my_measures"))
     grow(2000)
-    assert cost() == small
+    assert count_queries(client, reverse("my_measures")) == small
 
 
 def test_the_daily_run_notifies_owed_reports_once_until_read(

@@ -1,13 +1,11 @@
 """List pages cost the same number of queries for 20 measures as for 2,000."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tracker.models import ProgressUpdate
 
-from .conftest import client_for, grow_ledger
+from .conftest import client_for, count_queries, grow_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -18,13 +16,6 @@ def grow(document, units, staff, total):
     ProgressUpdate.objects.bulk_create(
         ProgressUpdate(measure=m, author=staff, progress=f"进展{m.pk}") for m in measures
     )
-
-
-def count_queries(client, url):
-    with CaptureQueriesContext(connection) as context:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(context.captured_queries)
 
 
 @pytest.mark.parametrize("name", ["measure_list", "my_measures", "overdue"])

@@ -1,15 +1,15 @@
-"""The quick widget renderer draws exactly what Django's widget templates draw."""
+"""The quick renderers draw exactly what Django's templates and filters draw."""
 
 import re
 
 import pytest
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tracker.models import Instruction, Measure
 
 from .conftest import HTMX, client_for, make_measure
-
-pytestmark = pytest.mark.django_db
 
 DJANGO = "django.forms.renderers.DjangoTemplates"
 TOKEN = re.compile(r'(csrfmiddlewaretoken" value=|X-CSRFToken": )"[^"]+"')
@@ -39,6 +39,7 @@ def busy(measure, care_measure, leader, document, units, staff):
 
 
 @pytest.mark.parametrize("who", ["supervisor", "staff", "leader"])
+@pytest.mark.django_db
 def test_every_page_with_forms_is_drawn_the_same(who, request, busy, settings, freeze_today):
     client = client_for(request.getfixturevalue(who))
     urls = [
@@ -58,6 +59,7 @@ def test_every_page_with_forms_is_drawn_the_same(who, request, busy, settings, f
         assert quick == plain, url
 
 
+@pytest.mark.django_db
 def test_forms_with_errors_are_drawn_the_same(supervisor, busy, settings):
     client = client_for(supervisor)
     url = reverse("measure_edit", args=[busy.pk])
@@ -68,3 +70,13 @@ def test_forms_with_errors_are_drawn_the_same(supervisor, busy, settings):
     assert "error" in quick
     assert TOKEN.sub(r"\1", quick) == TOKEN.sub(r"\1", plain)
     assert Instruction.objects.exists() and Measure.objects.get(pk=busy.pk).title
+
+
+@given(text=st.text(max_size=60), length=st.integers(1, 50))
+def test_the_quick_cut_agrees_with_truncatechars(text, length):
+    from django.template.defaultfilters import truncatechars
+
+    from tracker.templatetags.ledger import clip, clip_title
+
+    assert clip(text, length) == truncatechars(text, length)
+    assert clip_title(text, length) == truncatechars(text, length)

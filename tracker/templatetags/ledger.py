@@ -1,3 +1,4 @@
+import unicodedata
 from functools import lru_cache
 
 from django import template
@@ -45,6 +46,20 @@ def row_facts(measure, user, today):
     }
 
 
+def clip(text, length):
+    """truncatechars, skipping Django's Truncator for a text that needs no cut (it would
+    return the text as it is, NFC-normalised)."""
+    if len(text) <= length and unicodedata.is_normalized("NFC", text):
+        return text
+    return truncatechars(text, length)
+
+
+@lru_cache(maxsize=512)
+def clip_title(title, length):
+    # A page repeats the same few document titles.
+    return truncatechars(title, length)
+
+
 @lru_cache
 def ledger_base(prefix):
     """The ledger's address, once per script prefix: every row links from it."""
@@ -76,7 +91,7 @@ def ledger_row(context, m):
         f' hx-trigger="toggle once" hx-target="find p"><summary><a id="t{pk}"'
         f' href="{detail}">{escape(m.title)}</a></summary><p></p></details></td>'
         f'<td class="source" title="{escape(document)} › {escape(m.section.path)}">'
-        f"{escape(truncatechars(document, 14))}</td>"
+        f"{escape(clip_title(document, 14))}</td>"
         f"<td>{escape(m.lead_units_display or '—')}</td><td>{escape(m.owner or '—')}</td>"
         f'<td class="deadline">{m.deadline.isoformat() if m.deadline else "—"}'
     )
@@ -103,7 +118,7 @@ def ledger_row(context, m):
     if progress:
         at = m.latest_progress_at
         day = timezone.localdate(at).isoformat() if at else ""
-        cells.append(f"{escape(truncatechars(progress, 40))}<br><small>{day}</small>")
+        cells.append(f"{escape(clip(progress, 40))}<br><small>{day}</small>")
     else:
         cells.append("—")
     cells.append('</td><td class="actions">')

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.pipeline.clean import clean
+from tracker.pipeline.clean import clean, convert
 from tracker.pipeline.read import decode
 from tracker.pipeline.types import Repair
 
@@ -579,3 +579,28 @@ def test_cleaning_tables_is_idempotent(text):
     twice = clean(once.text)
     assert twice.text == once.text
     assert twice.repairs == []
+
+
+# The quick conversion is OpenCC's conversion -------------------------------------------
+
+MIXED = (
+    "國務院關於進一步加強養老服務體系建設的意見乾燥乾隆著名著作後來头发頭髮里裡面"
+    "网络網際網路最佳化程式软件軟體资讯資訊的一是在不了有和人这中大为上个"
+    "，。、；：？！“”（）《》 \n\t-.,1234abcXYZ"
+)
+
+
+@given(st.text(alphabet=MIXED, max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_quick_conversion_equals_opencc_on_any_mix(text):
+    for config in ("t2s", "tw2sp"):
+        assert convert(config, text) == opencc.OpenCC(config).convert(text)
+
+
+def test_quick_conversion_equals_opencc_on_the_seeds_and_the_corpus():
+    paths = [*SEEDS.glob("*.txt"), *(Path(__file__).parent / "corpus").glob("*.txt")]
+    assert len(paths) >= 10
+    reference = opencc.OpenCC("t2s")
+    for path in paths:
+        text = decode(path.read_bytes(), path.name)
+        assert convert("t2s", text) == reference.convert(text), path.name

@@ -624,8 +624,36 @@ def _converter(config: str):
     return opencc.OpenCC(config)
 
 
-def _t2s():
-    return _converter("t2s")
+@cache
+def _starts(config: str) -> frozenset[str]:
+    """Every character a key of the conversion's dictionaries starts with."""
+    converter = _converter(config)
+    converter.convert("")  # loads the dictionaries
+
+    def keys(chain):
+        for item in chain:
+            if isinstance(item, list):
+                yield from keys(item)
+            else:
+                yield from item[2]
+
+    return frozenset(key[0] for key in keys(converter._dict_chain_data))
+
+
+def convert(config: str, text: str) -> str:
+    """OpenCC's conversion, skipping the stretches it would leave as they are.
+
+    OpenCC converts each stretch between separators on its own, and only where a dictionary
+    key matches; a stretch with no character that starts a key comes back unchanged. Most
+    stretches of a mainland document are such, and the pure-Python converter is the
+    importer's slowest step. tests/test_cleaning.py checks the result against OpenCC's."""
+    converter = _converter(config)
+    starts = _starts(config)
+    parts = converter.split_chars_re.split(text)
+    for i in range(0, len(parts), 2):  # odd items are the separators
+        if parts[i] and not starts.isdisjoint(parts[i]):
+            parts[i] = converter.convert(parts[i])
+    return "".join(parts)
 
 
 # Words only a Taiwan-style text uses (mainland traditional writes 互聯網, 優化, 信息…): two
@@ -649,7 +677,7 @@ def is_taiwan_style(text: str) -> bool:
 def to_simplified(text: str) -> tuple[str, list[Repair]]:
     """OpenCC t2s (tw2sp for Taiwan-style text), reported as one summary: per-character
     reports would bury the rest."""
-    simplified = _t2s().convert(text)
+    simplified = convert("t2s", text)
     # t2s maps every character and phrase to one of the same length, so the texts align.
     changed = sum(map(ne, text, simplified))
     if not changed:
@@ -657,7 +685,7 @@ def to_simplified(text: str) -> tuple[str, list[Repair]]:
     first = next(compress(count(), map(ne, text, simplified)))
     line = text.count("\n", 0, first) + 1
     if is_taiwan_style(text):
-        taiwan = _converter("tw2sp").convert(text)
+        taiwan = convert("tw2sp", text)
         summary = Repair(
             "t2s", line, f"{changed} 个繁体字(台湾用语)", f"{changed} 个简体字(大陆用语)"
         )

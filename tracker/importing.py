@@ -366,7 +366,7 @@ def save_measures(document, parsed, sections, result, now) -> None:
             )
         )
     save_relations(writes.relations, writes.new_measures)
-    Change.objects.write(writes.history)
+    Change.objects.write(writes.history, ids=False)
     result.created += len(created)
 
 
@@ -483,10 +483,17 @@ def insert_measures(document, rows: list[dict]) -> dict[str, int]:
     shared = [f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in fields]
     varying = [(i, f) for i, f in enumerate(fields) if f.attname in rows[0]]
     params = []
+    prepared = {}  # one timestamp (the import's) on many rows: prepared once
     for row in rows:
         values = list(shared)
         for i, f in varying:
-            values[i] = f.get_db_prep_save(row[f.attname], connection)
+            raw = row[f.attname]
+            if isinstance(raw, datetime):
+                if (i, raw) not in prepared:
+                    prepared[i, raw] = f.get_db_prep_save(raw, connection)
+                values[i] = prepared[i, raw]
+            else:
+                values[i] = f.get_db_prep_save(raw, connection)
         params.append(values)
     qn = connection.ops.quote_name
     opts = Measure._meta

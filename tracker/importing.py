@@ -372,9 +372,10 @@ def save_measures(document, parsed, sections, result, now) -> None:
 
 def draft_units(draft, units):
     """(lead units in order, co-units) as Unit rows, each unit once, leads first."""
-    lead = list(dict.fromkeys(units[n] for n in draft.lead_units if n in units))
-    co = [u for u in dict.fromkeys(units[n] for n in draft.co_units if n in units) if u not in lead]
-    return lead, co
+    # Keyed by id: a model's own __hash__ and __eq__ cost more than the rest of this.
+    lead = {units[n].pk: units[n] for n in draft.lead_units if n in units}
+    co = {units[n].pk: units[n] for n in draft.co_units if n in units}
+    return list(lead.values()), [u for pk, u in co.items() if pk not in lead]
 
 
 def draft_relations(draft, units):
@@ -466,6 +467,9 @@ def _execute_many(model, sql, rows):
             cursor.executemany(sql, rows)
 
 
+TEXT_FIELDS = {"CharField", "TextField"}
+
+
 def insert_measures(document, rows: list[dict]) -> dict[str, int]:
     """INSERT new measures of `document` with one executemany; return {fingerprint: pk}.
 
@@ -488,7 +492,9 @@ def insert_measures(document, rows: list[dict]) -> dict[str, int]:
         values = list(shared)
         for i, f in varying:
             raw = row[f.attname]
-            if isinstance(raw, datetime):
+            if type(raw) is str and f.get_internal_type() in TEXT_FIELDS:
+                values[i] = raw  # what CharField/TextField would prepare: the string itself
+            elif isinstance(raw, datetime):
                 if (i, raw) not in prepared:
                     prepared[i, raw] = f.get_db_prep_save(raw, connection)
                 values[i] = prepared[i, raw]

@@ -42,9 +42,13 @@ class UnitQuerySet(models.QuerySet):
         for key in wanted:
             spellings |= {key, key.replace("（", "(").replace("）", ")")}
         spellings |= {n.strip() for n in wanted.values()}
-        found = {unit_key(u.name): u for u in self.filter(name__in=spellings)}
-        for alias in UnitAlias.objects.filter(name__in=spellings).select_related("unit"):
-            found.setdefault(unit_key(alias.name), alias.unit)
+        # One query for both ways a name can match; `spelled` is the name or the alias matched.
+        direct = self.filter(name__in=spellings).annotate(spelled=F("name")).order_by()
+        aliased = self.filter(aliases__name__in=spellings).annotate(spelled=F("aliases__name"))
+        matches = direct.union(aliased.order_by(), all=True)
+        found = {}
+        for unit in sorted(matches, key=lambda u: u.spelled != u.name):  # names before aliases
+            found.setdefault(unit_key(unit.spelled), unit)
         missing = {key: name.strip()[:100] for key, name in wanted.items() if key not in found}
         created = []
         if missing:
@@ -1180,6 +1184,9 @@ class ProgressUpdate(models.Model):
         return f"{self.measure} · {self.created_at:%Y-%m-%d}"
 
 
+TEXTS = {"CharField", "TextField"}
+
+
 class ChangeManager(models.Manager):
     def write(self, entries, ids=True):
         """The one writer of history: every line, from edits, workflow steps, the importer and
@@ -1197,6 +1204,8 @@ class ChangeManager(models.Manager):
 
         def value(field, entry):
             raw = getattr(entry, field.attname)
+            if raw is None or type(raw) is (str if field.get_internal_type() in TEXTS else int):
+                return raw  # what the field would prepare: the value itself
             if isinstance(raw, datetime):
                 key = (field.attname, raw)
                 if key not in prepared:

@@ -678,8 +678,15 @@ class Measure(models.Model):
             self.current = current
             self.changes = changes
 
+    # No index of their own for document, owner and unit: measure_ledger_order,
+    # measure_owner_status and measure_unit_status lead with them, and every index is work
+    # on each insert and update.
     document = models.ForeignKey(
-        Document, verbose_name="来源文件", on_delete=models.PROTECT, related_name="measures"
+        Document,
+        verbose_name="来源文件",
+        on_delete=models.PROTECT,
+        related_name="measures",
+        db_index=False,
     )
     section = models.ForeignKey(
         Section, verbose_name="章节", on_delete=models.PROTECT, related_name="measures"
@@ -702,6 +709,7 @@ class Measure(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="measures",
+        db_index=False,
     )
     unit = models.ForeignKey(
         Unit,
@@ -710,6 +718,7 @@ class Measure(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="lead_measures",
+        db_index=False,
     )
     # A task may name several lead units; the first is `unit`, the one the ledger ranks.
     joint_units = models.ManyToManyField(

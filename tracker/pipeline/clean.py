@@ -649,10 +649,11 @@ def convert(config: str, text: str) -> str:
     importer's slowest step. tests/test_cleaning.py checks the result against OpenCC's."""
     converter = _converter(config)
     starts = _starts(config)
+    chain = converter._dict_chain_data  # convert() would split each stretch again
     parts = converter.split_chars_re.split(text)
     for i in range(0, len(parts), 2):  # odd items are the separators
         if parts[i] and not starts.isdisjoint(parts[i]):
-            parts[i] = converter.convert(parts[i])
+            parts[i] = converter._convert(parts[i], chain)
     return "".join(parts)
 
 

@@ -104,8 +104,11 @@ def test_an_instruction_on_a_units_list_reaches_that_units_staff(
     assert client_for(staff).post(url, {"text": "x"}).status_code == 403
     response = client_for(leader).post(url, {"text": "社会救助司本月须清零逾期"})
     assert response.status_code == 302
-    assert staff.notifications.get().kind == Notification.Kind.INSTRUCTION
+    notice = staff.notifications.get()
+    assert notice.kind == Notification.Kind.INSTRUCTION and notice.unit == units["aid"]
     assert supervisor.notifications.exists() and not other_staff.notifications.exists()
+    inbox = client_for(staff).get(reverse("inbox")).content.decode()
+    assert f'href="{url}">社会救助司全部事项</a>' in inbox  # the notice leads to the list
     # It is offered as the 批示 to answer on the unit's measures.
     detail = client_for(staff).get(reverse("measure_detail", args=[measure.pk])).content.decode()
     assert "社会救助司本月须清零逾期" in detail

@@ -1580,14 +1580,15 @@ class NotificationQuerySet(models.QuerySet):
 
 
 class NotificationManager(models.Manager.from_queryset(NotificationQuerySet)):
-    def notify(self, recipients, kind, measure=None, text="", actor=None):
+    def notify(self, recipients, kind, measure=None, text="", actor=None, unit=None):
         """The one writer of notifications. The actor is not told of their own act; each
-        person gets one notice however many ways they are concerned."""
+        person gets one notice however many ways they are concerned. `unit`: a notice about
+        a unit's whole list (a 批示 on it) rather than one measure."""
         people = {u.pk: u for u in recipients if u is not None and u.is_active}
         if actor is not None:
             people.pop(actor.pk, None)
         return self.write(
-            Notification(user=u, kind=kind, measure=measure, text=text, actor=actor)
+            Notification(user=u, kind=kind, measure=measure, unit=unit, text=text, actor=actor)
             for u in people.values()
         )
 
@@ -1623,6 +1624,14 @@ class Notification(models.Model):
     measure = models.ForeignKey(
         Measure,
         verbose_name="督办事项",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name="单位",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -1725,6 +1734,7 @@ class Instruction(models.Model):
                 [*concerned, *User.objects.supervisors()],
                 Notification.Kind.INSTRUCTION,
                 measure=measure,
+                unit=unit,
                 text=f"{author}对{where}作出批示：{text}",
                 actor=author,
             )

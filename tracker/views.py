@@ -762,7 +762,7 @@ def inbox(request):
 
 def inbox_context(request):
     show_all = bool(request.GET.get("all") or request.POST.get("all"))
-    notices = request.user.notifications.select_related("measure", "actor")
+    notices = request.user.notifications.select_related("measure", "unit", "actor")
     if not show_all:
         notices = notices.unread()
     return {"notices": notices[:200], "show_all": show_all}
@@ -772,7 +772,7 @@ def inbox_context(request):
 @login_required
 def inbox_read(request, pk):
     # Only the recipient's own notices exist for them: anyone else's is a 404.
-    notice = get_object_or_404(request.user.notifications.select_related("measure"), pk=pk)
+    notice = get_object_or_404(request.user.notifications.select_related("measure", "unit"), pk=pk)
     if notice.read_at is None:
         notice.read_at = timezone.now()
         notice.save(update_fields=["read_at"])

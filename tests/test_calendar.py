@@ -46,24 +46,24 @@ def grow(document, units, staff, total):
 
 
 def test_weekly_due_dates_fall_on_the_iso_weekday():
-    dates = calendars.report_due_dates("weekly", 3, date(2026, 11, 1), date(2026, 11, 30))
+    dates = lights.report_due_dates("weekly", 3, date(2026, 11, 1), date(2026, 11, 30))
     assert dates == tuple(date(2026, 11, d) for d in (4, 11, 18, 25))
     assert all(d.isoweekday() == 3 for d in dates)
 
 
 def test_monthly_and_quarterly_due_dates():
     year = (date(2026, 1, 1), date(2026, 12, 31))
-    assert calendars.report_due_dates("monthly", 28, *year) == tuple(
+    assert lights.report_due_dates("monthly", 28, *year) == tuple(
         date(2026, m, 28) for m in range(1, 13)
     )
-    assert calendars.report_due_dates("quarterly", 15, *year) == tuple(
+    assert lights.report_due_dates("quarterly", 15, *year) == tuple(
         date(2026, m, 15) for m in (3, 6, 9, 12)
     )
-    assert calendars.report_due_dates("quarterly", 15, date(2026, 4, 1), date(2026, 5, 31)) == ()
+    assert lights.report_due_dates("quarterly", 15, date(2026, 4, 1), date(2026, 5, 31)) == ()
 
 
 def test_due_dates_include_both_ends_and_agree_with_the_lights():
-    assert calendars.report_due_dates("monthly", 5, date(2026, 3, 5), date(2026, 4, 5)) == (
+    assert lights.report_due_dates("monthly", 5, date(2026, 3, 5), date(2026, 4, 5)) == (
         date(2026, 3, 5),
         date(2026, 4, 5),
     )
@@ -71,13 +71,13 @@ def test_due_dates_include_both_ends_and_agree_with_the_lights():
     today = date(2027, 2, 14)
     for cadence, days in lights.CYCLE_DAYS.items():
         for day in days:
-            found = calendars.report_due_dates(cadence, day, today - timedelta(days=200), today)
+            found = lights.report_due_dates(cadence, day, today - timedelta(days=200), today)
             before = [d for d in found if d < today]
             assert before[-1] == lights.due_dates_before(cadence, day, today)[0]
 
 
 def test_no_cycle_no_dates():
-    assert calendars.report_due_dates("", None, date(2026, 1, 1), date(2026, 12, 31)) == ()
+    assert lights.report_due_dates("", None, date(2026, 1, 1), date(2026, 12, 31)) == ()
 
 
 # The month page ------------------------------------------------------------------------------

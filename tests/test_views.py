@@ -766,3 +766,34 @@ def test_a_leader_is_never_offered_as_owner(supervisor, leader, staff, measure):
     assert "责任人" in response.content.decode()
     measure.refresh_from_db()
     assert measure.owner == staff
+
+
+def test_the_measure_page_light_counts_the_latest_report(staff, document, units, freeze_today):
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from tracker.models import ProgressUpdate
+
+    from .conftest import make_measure
+
+    reported = make_measure(
+        document,
+        40,
+        "按月报送",
+        unit=units["aid"],
+        owner=staff,
+        deadline=date(2027, 6, 30),
+        report_cadence="monthly",
+        report_day=10,
+        assigned_at=timezone.make_aware(datetime(2026, 8, 1, 9)),
+    )
+    ProgressUpdate.objects.create(
+        measure=reported,
+        author=staff,
+        progress="按期报送",
+        percent=40,
+        created_at=timezone.make_aware(datetime(2026, 11, 9, 9)),
+    )
+    response = client_for(staff).get(reverse("measure_detail", args=[reported.pk]))
+    assert response.context["light"] == "green"  # reported before the 11-10 due date

@@ -9,7 +9,6 @@ so the calendar never promises a date the 未按时报送 check does not use.
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
 
 from django.conf import settings
 from django.db.models import Q
@@ -122,27 +121,6 @@ def month_end(first):
     return lights.clamp_day(first.year, first.month, 31)
 
 
-@lru_cache(maxsize=512)
-def report_due_dates(cadence, day, start, end):
-    """Every due date of a reporting cycle from `start` to `end`, both included, oldest first.
-
-    Walks back from the day after `end` with lights.due_dates_before, two dates a step, so
-    weekly, monthly and quarterly cycles (and short months) follow the one rule there is.
-    Cached: 63 cycles at most, however many measures share them.
-    """
-    if not cadence or day is None or end < start:
-        return ()
-    found = []
-    cursor = end + timedelta(days=1)
-    while True:
-        latest, previous = lights.due_dates_before(cadence, day, cursor)
-        for due in (latest, previous):
-            if due < start:
-                return tuple(reversed(found))
-            found.append(due)
-        cursor = previous
-
-
 def entries_between(measures, start, end, today):
     """Deadlines of open measures and 回头看 of closed ones dated start..end, and the report
     due dates of open measures from today (or start, if later) to end: one query.
@@ -169,7 +147,7 @@ def entries_between(measures, start, end, today):
         if is_open and deadline and start <= deadline <= end:
             entries.append(Entry(deadline, DEADLINE, pk, title, overdue=deadline < today))
         if is_open and cadence:
-            for due in report_due_dates(cadence, report_day, reports_from, end):
+            for due in lights.report_due_dates(cadence, report_day, reports_from, end):
                 entries.append(Entry(due, REPORT, pk, title))
         if status == Measure.Status.DONE and recheck_on and start <= recheck_on <= end:
             entries.append(Entry(recheck_on, RECHECK, pk, title, overdue=recheck_on < today))
@@ -234,7 +212,7 @@ def feed_entries(user, today):
     reports = [
         Entry(due, REPORT, pk, title, unit=unit or "")
         for pk, title, cadence, day, unit in cycles
-        for due in report_due_dates(cadence, day, today, end)
+        for due in lights.report_due_dates(cadence, day, today, end)
     ]
     nearest = sorted(deadlines + reports, key=lambda e: (abs((e.day - today).days), e.sort_key))
     return sorted(nearest[:FEED_CAP], key=lambda e: e.sort_key)

@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Model
 from django.forms.utils import flatatt
 from django.http import QueryDict
 from django.utils import timezone
@@ -191,19 +191,19 @@ class ProgressForm(CleanTextMixin, forms.ModelForm):
         if measure is None:
             del self.fields["instruction"]
             return
-        instructions = Instruction.objects.filter(
-            Q(measure=measure) | Q(unit__in=measure.lead_unit_ids)
-        ).select_related("author")
-        if not instructions.exists():
+        instructions = Instruction.objects.concerning(measure).select_related("author")
+        # One read decides whether to offer the field and which 批示 to preselect.
+        answered = dict(instructions.annotate(n=Count("answers")).values_list("pk", "n"))
+        if not answered:
             del self.fields["instruction"]
             return
         self.fields["instruction"].queryset = instructions
         self.fields["instruction"].label_from_instance = lambda i: (
             f"{i.author} {timezone.localdate(i.created_at):%Y-%m-%d}：{i.text[:30]}"
         )
-        unanswered = instructions.unanswered().first()
+        unanswered = [pk for pk, n in answered.items() if not n]
         if unanswered and not self.is_bound:
-            self.initial["instruction"] = unanswered.pk
+            self.initial["instruction"] = unanswered[0]  # the newest: Instruction's ordering
 
 
 class InstructionForm(CleanTextMixin, forms.Form):
@@ -345,19 +345,32 @@ class FilterForm(forms.Form):
         for field in self.fields.values():
             field.error_messages["invalid_choice"] = "无效的筛选条件，已忽略。"
 
+    def active_filters(self):
+        """(field label, chosen value) of each filter applied, in form order.
+
+        Invalid filters are left out, as filtered_measures leaves them out; the sort order is
+        no filter. Choices show their labels (红灯, 推进中), units and people their names.
+        """
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        filters = []
+        for name, field in self.fields.items():
+            value = data.get(name)
+            if name == "sort" or value in (None, ""):
+                continue
+            if isinstance(value, Model):
+                shown = str(value)
+            elif isinstance(value, str) and name == "q":
+                shown = value.strip()
+            else:
+                shown = str(dict(field.choices).get(value, value))
+            if shown:
+                filters.append((str(field.label), shown))
+        return filters
+
     def labels(self):
         """The active filters as people read them, e.g. ["亮灯：红灯", "交办：待交办"]."""
-        if not self.is_valid():
-            return []
-        shown = []
-        for name, value in self.cleaned_data.items():
-            if value in ("", None) or name == "sort":
-                continue
-            field = self.fields[name]
-            if hasattr(field, "choices") and not hasattr(value, "pk"):
-                value = dict(field.choices).get(value, value)
-            shown.append(f"{field.label}：{value}")
-        return shown
+        return [f"{label}：{value}" for label, value in self.active_filters()]
 
 
 class WorkflowForm(CleanTextMixin, forms.Form):

@@ -12,6 +12,7 @@ A missing periodic report (未按时报送) also turns a measure 黄灯.
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from django.db import models
 
@@ -95,24 +96,31 @@ def due_dates_before(cadence, day, today):
     return found[0], found[1]
 
 
-def is_due_date(cadence, day, when):
-    """Is a report due on `when`? (The cycles of due_dates_before.)"""
-    if cadence == "weekly":
-        return when.isoweekday() == day
-    if cadence == "quarterly" and when.month not in (3, 6, 9, 12):
-        return False
-    return cadence in ("monthly", "quarterly") and when == clamp_day(when.year, when.month, day)
+@lru_cache(maxsize=512)
+def report_due_dates(cadence, day, start, end):
+    """Every due date of a reporting cycle from `start` to `end`, both included, oldest first.
+
+    Walks back from the day after `end` with due_dates_before, two dates a step, so
+    weekly, monthly and quarterly cycles (and short months) follow the one rule there is.
+    Cached: 63 cycles at most, however many measures share them.
+    """
+    if not cadence or day is None or end < start:
+        return ()
+    found = []
+    cursor = end + timedelta(days=1)
+    while True:
+        latest, previous = due_dates_before(cadence, day, cursor)
+        for due in (latest, previous):
+            if due < start:
+                return tuple(reversed(found))
+            found.append(due)
+        cursor = previous
 
 
 def next_due_date(cadence, day, today):
     """The next report due date, today included; None without a cycle."""
-    if not cadence or day is None:
-        return None
-    for ahead in range(0, 93):  # a quarter holds every cycle's next date
-        when = today + timedelta(days=ahead)
-        if is_due_date(cadence, day, when):
-            return when
-    return None
+    ahead = report_due_dates(cadence, day, today, today + timedelta(days=92))  # a quarter
+    return ahead[0] if ahead else None
 
 
 def report_missing(cadence, day, last_report, assigned_on, today):
@@ -177,17 +185,16 @@ def light(
 
 
 def light_of(measure, today, thresholds=None):
-    """The light of a Measure from `for_ledger()` (or a `light_inputs()` row dict)."""
-    get = measure.get if isinstance(measure, dict) else lambda name: getattr(measure, name, None)
+    """The light of a Measure from `for_ledger()`, which carries its latest report."""
     return light(
-        status=get("status"),
-        deadline=get("deadline"),
+        status=measure.status,
+        deadline=measure.deadline,
         today=today,
-        assigned_at=get("assigned_at"),
-        percent=get("latest_percent"),
-        last_report=get("latest_progress_at"),
-        cadence=get("report_cadence") or "",
-        report_day=get("report_day"),
-        assigned=get("owner_id") is not None and get("unit_id") is not None,
+        assigned_at=measure.assigned_at,
+        percent=measure.latest_percent,
+        last_report=measure.latest_progress_at,
+        cadence=measure.report_cadence or "",
+        report_day=measure.report_day,
+        assigned=measure.owner_id is not None and measure.unit_id is not None,
         thresholds=thresholds or Thresholds.from_settings(),
     )

@@ -618,26 +618,6 @@ class MeasureQuerySet(models.QuerySet):
         joint = Measure.joint_units.through.objects.filter(unit=unit).order_by()
         return self.filter(pk__in=lead.union(joint.values("measure_id")))
 
-    def light_inputs(self):
-        """The few columns a warning light is computed from, for a whole-table pass."""
-        latest = latest_progress()
-        return self.annotate(
-            latest_progress_at=Subquery(latest.values("created_at")[:1]),
-            latest_percent=Subquery(latest.filter(percent__isnull=False).values("percent")[:1]),
-        ).values(
-            "pk",
-            "status",
-            "deadline",
-            "assigned_at",
-            "report_cadence",
-            "report_day",
-            "latest_progress_at",
-            "latest_percent",
-            "unit_id",
-            "owner_id",
-            "unit__name",
-        )
-
 
 class Measure(models.Model):
     class Status(models.TextChoices):
@@ -1665,6 +1645,10 @@ class InstructionQuerySet(models.QuerySet):
     def unanswered(self):
         """批示 no progress report has answered yet."""
         return self.filter(answers__isnull=True)
+
+    def concerning(self, measure):
+        """The 批示 a measure's owner answers: on the measure, or on a unit that leads it."""
+        return self.filter(Q(measure=measure) | Q(unit__in=measure.lead_unit_ids))
 
 
 class Instruction(models.Model):

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import Model, Subquery
+from django.db.models import Subquery
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -164,7 +164,7 @@ def export_xlsx(measures, *, today, title, filters=()):
     """The 台账 workbook of a Measure queryset (filtered and ordered as the page shows it).
 
     The queryset goes through export_queryset here, so the caller need not (it may).
-    `filters` are the (label, value) pairs of active_filters(), shown under the title and in
+    `filters` are the (label, value) pairs of FilterForm.active_filters(), shown under the title and in
     the printed page header. 序号 counts the rows; the import matches rows by the hidden
     事项编号 (the measure's id) and refuses stale ones by the hidden 版本.
 
@@ -316,30 +316,6 @@ def workbook_bytes(workbook):
 
 
 # What was exported: the filters in the title and the file name ----------------------------
-
-
-def active_filters(form):
-    """(field label, chosen value) of each filter a bound FilterForm applies, in form order.
-
-    Invalid filters are left out, as filtered_measures leaves them out; the sort order is no
-    filter. Choices show their labels (红灯, 推进中), units and people their names.
-    """
-    form.is_valid()
-    data = getattr(form, "cleaned_data", {})
-    filters = []
-    for name, form_field in form.fields.items():
-        value = data.get(name)
-        if name == "sort" or value in (None, ""):
-            continue
-        if isinstance(value, Model):
-            shown = str(value)
-        elif isinstance(value, str) and name == "q":
-            shown = value.strip()
-        else:
-            shown = str(dict(form_field.choices).get(value, value))
-        if shown:
-            filters.append((str(form_field.label), shown))
-    return filters
 
 
 def filters_text(filters):

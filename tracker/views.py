@@ -93,6 +93,12 @@ supervisor_required = role_required(lambda user: user.is_supervisor, "只有督�
 leader_required = role_required(lambda user: user.is_leader, "只有领导可以作出批示或圈阅。")
 
 
+def flash_errors(request, form):
+    """A form's errors as messages, for the no-JS path that redirects instead of re-rendering."""
+    for errors in form.errors.values():
+        messages.error(request, "；".join(errors))
+
+
 def is_fragment_request(request):
     # A history restore after a cache miss needs the whole page, not a fragment.
     return request.htmx and not request.htmx.history_restore_request
@@ -338,8 +344,7 @@ def measure_bulk(request):
     if not form.is_valid():
         if request.htmx:
             return render(request, "tracker/measure_list.html#bulk_errors", {"bulk_form": form})
-        for error in form.errors.values():
-            messages.error(request, "；".join(error))
+        flash_errors(request, form)
         return HttpResponseRedirect(back)
     changes = form.changes()
     count, conflicts = 0, []
@@ -408,17 +413,21 @@ def detail_context(request, measure, **extra):
         "close_form": CloseForm() if user.is_supervisor else None,
         "reminder_form": ReminderForm() if user.is_supervisor else None,
         "reminders": measure.reminders.select_related("sent_by", "recipient")[:10],
-        "light": light_of(measure, timezone.localdate()),
-        "instructions": Instruction.objects.filter(
-            Q(measure=measure) | Q(unit__in=measure.lead_unit_ids)
-        )
+        # The measure as a view loaded it carries no latest report: the database's light does.
+        "light": Light(
+            Measure.objects.with_light(timezone.localdate())
+            .filter(pk=measure.pk)
+            .values_list("light", flat=True)
+            .get()
+        ),
+        "instructions": Instruction.objects.concerning(measure)
         .select_related("author", "unit")
         .annotate(answer_count=Count("answers")),
         "instruction_form": InstructionForm()
         if user.is_leader and not measure.archived_at
         else None,
-        "read_by_me": user.is_leader and measure.readings.filter(user=user).exists(),
-        "readings": measure.readings.select_related("user"),
+        "readings": (readings := list(measure.readings.select_related("user"))),
+        "read_by_me": any(r.user_id == user.pk for r in readings),
     }
     if allowed:
         context["edit_form"] = MeasureEditForm(
@@ -463,12 +472,16 @@ def measure_detail(request, pk):
     return render(request, template, detail_context(request, measure))
 
 
+def active_measure(pk):
+    return get_object_or_404(
+        Measure.objects.active().select_related("document", "section", "owner"), pk=pk
+    )
+
+
 @require_POST
 @login_required
 def measure_progress(request, pk):
-    measure = get_object_or_404(
-        Measure.objects.active().select_related("document", "section"), pk=pk
-    )
+    measure = active_measure(pk)
     if not request.user.can_report_progress(measure):
         raise PermissionDenied("您无权为此事项填报进展。")
     form = ProgressForm(request.POST, measure=measure)
@@ -497,9 +510,7 @@ def measure_progress(request, pk):
 @login_required
 @leader_required
 def measure_instruct(request, pk):
-    measure = get_object_or_404(
-        Measure.objects.active().select_related("document", "section", "owner"), pk=pk
-    )
+    measure = active_measure(pk)
     form = InstructionForm(request.POST)
     if form.is_valid():
         measure.instruct(request.user, form.cleaned_data["text"])
@@ -510,8 +521,7 @@ def measure_instruct(request, pk):
         response = render(request, "tracker/measure_detail.html#instructions", context)
         return trigger_client_event(response, MEASURE_UPDATED, {"id": pk})
     if not request.htmx:
-        for errors in form.errors.values():
-            messages.error(request, "；".join(errors))
+        flash_errors(request, form)
         return redirect("measure_detail", pk=pk)
     context = detail_context(request, measure, instruction_form=form)
     return render(request, "tracker/measure_detail.html#instructions", context)
@@ -521,9 +531,7 @@ def measure_instruct(request, pk):
 @login_required
 @leader_required
 def measure_read(request, pk):
-    measure = get_object_or_404(
-        Measure.objects.active().select_related("document", "section", "owner"), pk=pk
-    )
+    measure = active_measure(pk)
     measure.mark_read(request.user)
     if not request.htmx:
         messages.success(request, "已圈阅。")
@@ -909,8 +917,7 @@ def document_upload(request):
     """Parse the upload and show what importing it would do; nothing is written yet."""
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, "；".join(errors))
+        flash_errors(request, form)
         return redirect("document_list")
     upload = form.cleaned_data["file"]
     token, path = stage_upload(upload)
@@ -1000,8 +1007,7 @@ def unlock_user(request):
         else:
             messages.info(request, f"“{username}”当前没有被锁定。")
     else:
-        for errors in form.errors.values():
-            messages.error(request, "；".join(errors))
+        flash_errors(request, form)
     return redirect("unit_list")
 
 
@@ -1021,8 +1027,7 @@ def unit_merge(request):
                 request, f"已将“{source.name}”合并到“{target.name}”，原名称已作为别名保留。"
             )
     else:
-        for errors in form.errors.values():
-            messages.error(request, "；".join(errors))
+        flash_errors(request, form)
     return redirect("unit_list")
 
 
@@ -1254,7 +1259,7 @@ def measure_export(request, fmt):
     form = FilterForm(request.GET)
     measures = filtered_measures(form, today)  # the export adds its columns
     # The title, the printed header and the file name say what was filtered.
-    filters = spreadsheets.active_filters(form)
+    filters = form.active_filters()
     filename = spreadsheets.export_filename(today, filters, fmt)
     if fmt == "csv":
         content = spreadsheets.export_csv(measures, today=today)
@@ -1325,8 +1330,8 @@ def report_monthly(request):
         "report": report,
         "month": f"{year}-{month:02d}",
         "ranking_rule": reports.RANKING_RULE,
-        "readings": Reading.objects.filter(month=first).select_related("user"),
-        "read_by_me": Reading.objects.filter(month=first, user=request.user).exists(),
+        "readings": (readings := list(Reading.objects.filter(month=first).select_related("user"))),
+        "read_by_me": any(r.user_id == request.user.pk for r in readings),
     }
     return render(request, "tracker/report_monthly.html", context)
 
@@ -1387,8 +1392,7 @@ def saved_view_create(request):
         if saved:
             messages.success(request, f"已保存视图“{saved.name}”。")
             return HttpResponseRedirect(ledger_url(saved.query))
-        for errors in form.errors.values():
-            messages.error(request, "；".join(errors))
+        flash_errors(request, form)
         posted = SavedViewForm.canonical(QueryDict(request.POST.get("query", "")))
         return HttpResponseRedirect(ledger_url(posted))
     if saved is None:

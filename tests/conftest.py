@@ -277,7 +277,24 @@ def open_page(browser, live_server):
 
     yield open_page
     for context in contexts:
+        for page in context.pages:
+            settle(page)
         context.close()
+
+
+def settle(page):
+    """Let the page's htmx requests finish before the test ends: one still running on the
+    live server while the database is flushed locks its tables (SQLite's shared-cache test
+    database) and fails, or hangs, the next test. A swap may start more (measureUpdated
+    refreshes the badge and the history), hence twice."""
+    from playwright.sync_api import Error
+
+    try:
+        for _ in range(2):
+            page.wait_for_timeout(150)
+            page.wait_for_function("() => !document.querySelector('.htmx-request')", timeout=5000)
+    except Error:
+        pass  # a page without JavaScript runs no htmx requests
 
 
 def mark_page(page):

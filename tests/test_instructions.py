@@ -167,7 +167,7 @@ def test_the_unassigned_filter_and_the_dashboard_count_agree(supervisor, queue, 
     assert titles == {"无责任人", "无牵头单位"}
     assert "待交办" in ledger.content.decode()
     dashboard = client.get(reverse("overdue"))
-    assert dashboard.context["totals"]["unassigned"] == 2
+    assert dashboard.context["dash"]["totals"]["unassigned"] == 2
     assert 'href="/measures/?assigned=no"' in dashboard.content.decode()
 
 

@@ -159,7 +159,7 @@ def dashboard(client, supervisor):
     client.force_login(supervisor)
     response = client.get(reverse("overdue"))
     assert response.status_code == 200
-    context = response.context
+    context = response.context["dash"]
     red = context["light_order"].index(lights.Light.RED)
     return {
         "missing": context["missing_reports"],

@@ -516,12 +516,12 @@ def test_my_measures_lists_overdue_first(staff, document, units, freeze_today):
 
 def test_dashboard_counts_and_charts(supervisor, measure, care_measure, freeze_today):
     response = client_for(supervisor).get(reverse("overdue"))
-    totals = response.context["totals"]
+    totals = response.context["dash"]["totals"]
     assert totals == {"open": 2, "overdue": 1, "soon": 0, "done": 0, "unassigned": 0}
     html = response.content.decode()
     assert "<svg" in html and "社会救助司" in html
     assert f"/measures/?unit={measure.unit_id}&amp;due=overdue" in html
-    assert [m.title for m in response.context["overdue_list"]] == ["健全低保动态管理机制"]
+    assert [m.title for m in response.context["dash"]["overdue_list"]] == ["健全低保动态管理机制"]
 
 
 def test_dashboard_summary_fragment(supervisor, measure, freeze_today):
@@ -536,11 +536,11 @@ def test_dashboard_summary_fragment(supervisor, measure, freeze_today):
 def test_overdue_means_before_today_in_shanghai(supervisor, measure, freeze_today):
     measure.deadline = freeze_today
     measure.save()
-    assert client_for(supervisor).get(reverse("overdue")).context["totals"]["overdue"] == 0
+    assert client_for(supervisor).get(reverse("overdue")).context["dash"]["totals"]["overdue"] == 0
     measure.status = Measure.Status.SUSPENDED
     measure.deadline = date(2020, 1, 1)
     measure.save()
-    assert client_for(supervisor).get(reverse("overdue")).context["totals"]["overdue"] == 0
+    assert client_for(supervisor).get(reverse("overdue")).context["dash"]["totals"]["overdue"] == 0
 
 
 # Documents ------------------------------------------------------------------------------

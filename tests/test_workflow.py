@@ -402,9 +402,9 @@ def test_dashboard_counts_lights_by_unit_and_lists_pending_work(
 ):
     measure.request_extension(staff, date(2027, 1, 31), "理由", TODAY)
     response = client_for(supervisor).get(reverse("overdue"))
-    assert dict(response.context["light_totals"])[Light.RED] == 1
-    assert response.context["light_rows"][0]["name"] == "社会救助司"
-    assert len(response.context["pending_extensions"]) == 1
+    assert dict(response.context["dash"]["light_totals"])[Light.RED] == 1
+    assert response.context["dash"]["light_rows"][0]["name"] == "社会救助司"
+    assert len(response.context["dash"]["pending_extensions"]) == 1
     assert "超期申请" in response.content.decode()
 
 

@@ -8,6 +8,7 @@ from .models import (
     Attachment,
     Change,
     ClosureRequest,
+    DataVersion,
     DigestLog,
     Document,
     ExtensionRequest,
@@ -302,3 +303,8 @@ class SavedViewAdmin(admin.ModelAdmin):
     list_display = ["name", "owner", "shared", "query", "created_at"]
     list_filter = ["shared"]
     list_select_related = ["owner"]
+
+
+@admin.register(DataVersion)
+class DataVersionAdmin(ReadOnlyAdmin):
+    list_display = ["epoch", "n"]

@@ -1804,3 +1804,21 @@ class SavedView(models.Model):
     def can_be_deleted_by(self, user):
         # A shared view concerns everyone: any supervisor may retire it, not only its author.
         return self.owner_id == user.pk or (self.shared and user.is_supervisor)
+
+
+class DataVersion(models.Model):
+    """One row whose number database triggers raise with every committed write to the tables
+    pages show (tracker.freshness): a page stored at one number is current until it moves."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    epoch = models.CharField("纪元", max_length=32)
+    n = models.BigIntegerField("版本", default=0)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "数据版本"
+        verbose_name_plural = "数据版本"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="one_data_version")]
+
+    def __str__(self):
+        return f"{self.epoch}.{self.n}"

@@ -216,6 +216,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
+# Pages stored per data version (tracker/freshness.py), per process: each gunicorn worker keeps
+# its own, and a version read from the database on every request tells whether they are current.
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
+PAGE_CACHE_ALIAS = "pages"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    PAGE_CACHE_ALIAS: {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        # A 100-row ledger page is about 150 KB: at most about 45 MB a process.
+        "OPTIONS": {"MAX_ENTRIES": 300},
+    },
+}
+
 # Importer limits.
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 

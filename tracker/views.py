@@ -20,6 +20,7 @@ from django.http import FileResponse, HttpResponse, HttpResponseRedirect, QueryD
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -179,18 +180,26 @@ def querystring(params, **overrides):
 def measure_list(request):
     today = timezone.localdate()
     form = FilterForm(request.GET)
-    measures = filtered_measures(form, today)
-    page = Paginator(measures, settings.LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
     params = {k: v for k, v in request.GET.items() if k != "page"}
+    # Lazy: a ledger stored for the current data (freshness.py) needs no query at all.
+    page = SimpleLazyObject(
+        lambda: Paginator(filtered_measures(form, today), settings.LEDGER_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+    )
     context = {
         "form": form,
         "page": page,
         "today": today,
         "params": querystring(params),
-        "prev_query": querystring(params, page=page.previous_page_number())
-        if page.has_previous()
-        else "",
-        "next_query": querystring(params, page=page.next_page_number()) if page.has_next() else "",
+        "prev_query": SimpleLazyObject(
+            lambda: (
+                querystring(params, page=page.previous_page_number()) if page.has_previous() else ""
+            )
+        ),
+        "next_query": SimpleLazyObject(
+            lambda: querystring(params, page=page.next_page_number()) if page.has_next() else ""
+        ),
         "bulk_form": BulkForm() if request.user.is_supervisor else None,
         "selectable": request.user.is_supervisor,
         "current_url": request.get_full_path(),
@@ -452,12 +461,9 @@ def paragraph_parts(measure):
 @require_GET
 @login_required
 def measure_detail(request, pk):
-    measure = get_object_or_404(
-        Measure.objects.select_related("document", "section", "unit", "owner").prefetch_related(
-            "co_units", "topics"
-        ),
-        pk=pk,
-    )
+    measures = Measure.objects.select_related(
+        "document", "section", "unit", "owner"
+    ).prefetch_related("co_units", "topics")
     template = "tracker/measure_detail.html"
     # Parts of the page refresh themselves after a change elsewhere on it.
     fragments = {
@@ -469,7 +475,20 @@ def measure_detail(request, pk):
     }
     if is_fragment_request(request) and request.htmx.target in fragments:
         template += fragments[request.htmx.target]
-    return render(request, template, detail_context(request, measure))
+        return render(
+            request, template, detail_context(request, get_object_or_404(measures, pk=pk))
+        )
+    # The page is drawn from `detail` only when it is not stored for the current data; the
+    # title is all it needs besides.
+    context = {
+        "m": get_object_or_404(Measure.objects.only("title"), pk=pk),
+        "today": timezone.localdate(),
+        "current_url": request.get_full_path(),
+        "detail": SimpleLazyObject(
+            lambda: detail_context(request, get_object_or_404(measures, pk=pk))
+        ),
+    }
+    return render(request, template, context)
 
 
 def active_measure(pk):
@@ -745,8 +764,13 @@ def bar_chart(title, rows):
 @login_required
 @vary_on_headers("HX-Request")
 def overdue(request):
-    context = dashboard_context(timezone.localdate())
-    context["current_url"] = request.get_full_path()
+    today = timezone.localdate()
+    # Computed only if a part of the page is not stored for the current data (freshness.py).
+    context = {
+        "dash": SimpleLazyObject(lambda: dashboard_context(today)),
+        "today": today,
+        "current_url": request.get_full_path(),
+    }
     template = "tracker/overdue.html"
     if is_fragment_request(request) and request.htmx.target == "dashboard-summary":
         template += "#summary"
@@ -1210,8 +1234,12 @@ def unit_remind(request, pk):
         if request.htmx:
             return render(request, "tracker/overdue.html#remind_confirm", {"confirm": confirm})
         # Nothing has changed yet, so the dashboard is shown with the question in the unit's row.
-        context = dashboard_context(today)
-        context.update(confirm=confirm, current_url=reverse("overdue"))
+        context = {
+            "dash": dashboard_context(today),
+            "today": today,
+            "confirm": confirm,
+            "current_url": reverse("overdue"),
+        }
         return render(request, "tracker/overdue.html", context)
     with transaction.atomic():
         sent = [m.remind(request.user, "逾期事项集中催办") for m in overdue.select_related("owner")]

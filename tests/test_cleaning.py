@@ -586,6 +586,8 @@ def test_cleaning_tables_is_idempotent(text):
 MIXED = (
     "國務院關於進一步加強養老服務體系建設的意見乾燥乾隆著名著作後來头发頭髮里裡面"
     "网络網際網路最佳化程式软件軟體资讯資訊的一是在不了有和人这中大为上个"
+    # Phrases that change only as a whole (反覆 → 反复) and their characters' own uses.
+    "反覆思量瞭如指掌藉口沈默衹得回覆覆盖了解沈阳字型硬碟建立文件"
     "，。、；：？！“”（）《》 \n\t-.,1234abcXYZ"
 )
 
@@ -595,6 +597,11 @@ MIXED = (
 def test_quick_conversion_equals_opencc_on_any_mix(text):
     for config in ("t2s", "tw2sp"):
         assert convert(config, text) == opencc.OpenCC(config).convert(text)
+
+
+def test_quick_conversion_equals_opencc_on_a_mainland_text_it_leaves_alone():
+    text = "覆盖全面的救助体系，了解困难群众的需求，沈阳市民政局负责。"
+    assert convert("t2s", text) == opencc.OpenCC("t2s").convert(text) == text
 
 
 def test_quick_conversion_equals_opencc_on_the_seeds_and_the_corpus():

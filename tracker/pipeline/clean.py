@@ -625,34 +625,56 @@ def _converter(config: str):
 
 
 @cache
-def _starts(config: str) -> frozenset[str]:
-    """Every character a key of the conversion's dictionaries starts with."""
+def _witnesses(config: str) -> frozenset[str]:
+    """Characters such that every key the conversion changes contains one of them.
+
+    A key whose (first) value is the key itself changes nothing where it matches, so a text
+    with none of these characters comes out of OpenCC as it went in. They are the characters
+    the conversion changes on their own, and for the phrases that change only as a whole
+    (反覆 → 反复) a character that each of them has (覆)."""
     converter = _converter(config)
     converter.convert("")  # loads the dictionaries
 
-    def keys(chain):
+    def dictionaries(chain):
         for item in chain:
             if isinstance(item, list):
-                yield from keys(item)
+                yield from dictionaries(item)
             else:
-                yield from item[2]
+                yield item[2]
 
-    return frozenset(key[0] for key in keys(converter._dict_chain_data))
+    changing = {
+        key
+        for mapping in dictionaries(converter._dict_chain_data)
+        for key, value in mapping.items()
+        if value.split(" ")[0] != key
+    }
+    chars = {key for key in changing if len(key) == 1}
+    phrases = [key for key in changing if chars.isdisjoint(key)]
+    while phrases:
+        # A small cover, greedily: the character most of the rest share, one that simplified
+        # writing lacks (衹 rather than 得 for 衹得) where there is one.
+        counts = Counter(char for key in phrases for char in set(key))
+        char = max(sorted(counts), key=lambda c: (not c.encode("gb2312", "ignore"), counts[c]))
+        chars.add(char)
+        phrases = [key for key in phrases if char not in key]
+    return frozenset(chars)
 
 
 def convert(config: str, text: str) -> str:
     """OpenCC's conversion, skipping the stretches it would leave as they are.
 
-    OpenCC converts each stretch between separators on its own, and only where a dictionary
-    key matches; a stretch with no character that starts a key comes back unchanged. Most
-    stretches of a mainland document are such, and the pure-Python converter is the
-    importer's slowest step. tests/test_cleaning.py checks the result against OpenCC's."""
+    OpenCC converts each stretch between separators on its own, and a stretch without any
+    of _witnesses() comes back unchanged. Most stretches of a mainland document are such
+    (most documents have none at all), and the pure-Python converter is the importer's
+    slowest step. tests/test_cleaning.py checks the result against OpenCC's."""
+    witnesses = _witnesses(config)
+    if witnesses.isdisjoint(text):
+        return text
     converter = _converter(config)
-    starts = _starts(config)
     chain = converter._dict_chain_data  # convert() would split each stretch again
     parts = converter.split_chars_re.split(text)
     for i in range(0, len(parts), 2):  # odd items are the separators
-        if parts[i] and not starts.isdisjoint(parts[i]):
+        if not witnesses.isdisjoint(parts[i]):
             parts[i] = converter._convert(parts[i], chain)
     return "".join(parts)
 
@@ -679,10 +701,10 @@ def to_simplified(text: str) -> tuple[str, list[Repair]]:
     """OpenCC t2s (tw2sp for Taiwan-style text), reported as one summary: per-character
     reports would bury the rest."""
     simplified = convert("t2s", text)
+    if simplified == text:
+        return text, []
     # t2s maps every character and phrase to one of the same length, so the texts align.
     changed = sum(map(ne, text, simplified))
-    if not changed:
-        return text, []
     first = next(compress(count(), map(ne, text, simplified)))
     line = text.count("\n", 0, first) + 1
     if is_taiwan_style(text):

@@ -868,7 +868,10 @@ class Measure(models.Model):
                 current.closed_at = now if current.status == self.Status.DONE else None
             current.version += 1
             current.staff_edited_at = now
-            current.save()
+            current.save(
+                update_fields={f for f, _, _ in history if f not in ("co_units", "joint_units")}
+                | {"assigned_at", "closed_at", "version", "staff_edited_at"}
+            )
             rows = Change.objects.write(
                 Change(
                     measure=current,
@@ -890,8 +893,15 @@ class Measure(models.Model):
                     text=f"{user}将“{current.title}”交由您办理。",
                     actor=user,
                 )
-        self.refresh_from_db()
+        self.take_values_of(current)
         return rows
+
+    def take_values_of(self, fresher):
+        """Become `fresher`, a copy of this row read later, without reading it again."""
+        for field in self._meta.concrete_fields:
+            # Setting a foreign key's id drops its cached object when the id changes.
+            setattr(self, field.attname, getattr(fresher, field.attname))
+        self.__dict__.pop("_prefetched_objects_cache", None)
 
     def record(self, user, field, old, new, note="", at=None):
         """Save a step on a measure locked by the caller, with its history line.

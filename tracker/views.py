@@ -278,7 +278,9 @@ def measure_edit(request, pk):
     submitted = {name for name in Measure.SUPERVISOR_FIELDS if name in request.POST}
     if submitted - set(allowed):
         raise PermissionDenied("您无权修改这些字段：" + "、".join(sorted(submitted - set(allowed))))
-    form = MeasureEditForm(request.POST, instance=measure, user=request.user, submitted=submitted)
+    form = MeasureEditForm.limited_to(frozenset(submitted))(
+        request.POST, instance=measure, user=request.user, submitted=submitted
+    )
     fragment = request.POST.get("fragment", "row")
     conflict = None
     if form.is_valid():

@@ -156,7 +156,7 @@ def save_document(parsed: ParsedDocument, result: DocumentResult) -> None:
     written once (see tests/test_import.py), so the import stays linear in the text.
     """
     now = timezone.now()
-    document = Document.objects.select_for_update().filter(source=parsed.source).first()
+    document = imported_before(parsed.source)
     if document and document.sha256 == parsed.sha256:
         result.outcome = "unchanged"
         result.unchanged = document.measures.active().count()
@@ -172,22 +172,35 @@ def save_document(parsed: ParsedDocument, result: DocumentResult) -> None:
     document.raw_text = parsed.raw_text
     document.clean_text = parsed.clean_text
     document.repairs = [r.as_dict() for r in parsed.repairs]
-    document.save()
+    if result.outcome == "created":
+        insert_row(document)
+    else:
+        document.save()
 
-    sections = save_sections(document, parsed, now, fresh=result.outcome == "created")
-    save_measures(document, parsed, sections, result, now)
+    section_ids = save_sections(document, parsed, now, fresh=result.outcome == "created")
+    save_measures(document, parsed, section_ids, result, now)
+
+
+def imported_before(source: str) -> Document | None:
+    """The document imported from `source` before, locked for the transaction, or None.
+
+    Probed in plain SQL first: most imports are of new files, and the ORM's lookup cost more
+    than the database's work on a short document.
+    """
+    pk = _select(Document, ["id"], "source", [source])
+    return pk and Document.objects.select_for_update().filter(pk=pk[0][0]).first()
 
 
 SECTION_FIELDS = ("parent", "kind", "title", "subtitle", "text", "position", "archived_at")
 
 
-def save_sections(document, parsed, now, *, fresh=False) -> dict[str, Section]:
+def save_sections(document, parsed, now, *, fresh=False) -> dict[str, int]:
+    """Write the document's outline; return {path: section id}."""
     existing = {} if fresh else {s.path: s for s in document.sections.all()}
-    by_path, kept, levels = {}, [], defaultdict(list)
+    ids, kept, levels = {}, [], defaultdict(list)
     depth = {None: -1}
     for position, (path, parent_path, draft) in enumerate(flatten(parsed), start=1):
         values = {
-            "parent": by_path.get(parent_path),
             "kind": draft.kind,
             "title": draft.title[:300],
             "subtitle": draft.subtitle[:300],
@@ -197,16 +210,22 @@ def save_sections(document, parsed, now, *, fresh=False) -> dict[str, Section]:
         }
         depth[path] = depth[parent_path] + 1
         if section := existing.pop(path, None):
-            kept.append((section, values))
+            ids[path] = section.pk
+            kept.append((section, parent_path, values))
         else:
-            section = Section(document=document, path=path, **values)
-            levels[depth[path]].append(section)
-        by_path[path] = section
+            levels[depth[path]].append((path, parent_path, values))
     # One INSERT per level of the outline, parents first: each child needs its parent's id.
+    template = Section(document=document)
     for level in sorted(levels):
-        Section.objects.bulk_create(levels[level])
+        rows = [
+            {"path": path, "parent_id": ids.get(parent_path), **values}
+            for path, parent_path, values in levels[level]
+        ]
+        insert_rows(Section, template, rows)
+        ids |= dict(_select(Section, ["path", "id"], "document", [document.pk]))
     changed = []
-    for section, values in kept:
+    for section, parent_path, values in kept:
+        values["parent_id"] = ids.get(parent_path)
         if any(getattr(section, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(section, name, value)
@@ -217,7 +236,7 @@ def save_sections(document, parsed, now, *, fresh=False) -> dict[str, Section]:
             stale.archived_at = now
             changed.append(stale)
     Section.objects.bulk_update(changed, SECTION_FIELDS)
-    return by_path
+    return ids
 
 
 @dataclass
@@ -258,7 +277,7 @@ class Writes:
         self.save(measure)
 
 
-def save_measures(document, parsed, sections, result, now) -> None:
+def save_measures(document, parsed, section_ids, result, now) -> None:
     drafts = []
     occurrences = Counter()
     for path, _parent, section_draft in flatten(parsed):
@@ -267,7 +286,7 @@ def save_measures(document, parsed, sections, result, now) -> None:
             occurrences[key] += 1
             if occurrences[key] > 1:  # the same sentence again in one section: "#2", "#3", …
                 key = fingerprint(path, f"{draft.text}#{occurrences[key]}")
-            drafts.append((key, sections[path], draft))
+            drafts.append((key, section_ids[path], draft))
 
     if result.outcome == "created":
         rows, archived_by_people = [], set()
@@ -289,29 +308,29 @@ def save_measures(document, parsed, sections, result, now) -> None:
     archived = {m.fingerprint: m for m in gone}  # the latest archived row per fingerprint
     writes = Writes(now)
     unmatched_new, matched = [], []
-    for position, (key, section, draft) in enumerate(drafts, start=1):
+    for position, (key, section_id, draft) in enumerate(drafts, start=1):
         if measure := live.pop(key, None):
-            matched.append((measure, key, position, section, draft))
+            matched.append((measure, key, position, section_id, draft))
         elif (measure := archived.get(key)) and measure.pk in archived_by_people:
             result.kept += 1  # a supervisor archived it; the source doesn't bring it back
         elif measure:
             # It left the source once and came back: same row, same history.
             writes.archive(measure, False, "原文中重新出现")
-            matched.append((measure, key, position, section, draft))
+            matched.append((measure, key, position, section_id, draft))
         else:
-            unmatched_new.append((key, position, section, draft))
+            unmatched_new.append((key, position, section_id, draft))
 
     # A measure whose sentence was reworded in the source keeps its row, its history and any
     # staff edits when it still stands at the same place in the same section.
     by_place = {(m.section_id, m.position): m for m in live.values()}
     created = []
-    for key, position, section, draft in unmatched_new:
-        measure = by_place.pop((section.pk, position), None)
+    for key, position, section_id, draft in unmatched_new:
+        measure = by_place.pop((section_id, position), None)
         if measure:
             del live[measure.fingerprint]
-            matched.append((measure, key, position, section, draft))
+            matched.append((measure, key, position, section_id, draft))
         else:
-            created.append((key, position, section, draft))
+            created.append((key, position, section_id, draft))
 
     topics = topic_table({t for _, _, d in drafts for t in d.topics})
     names = {n for _, _, d in drafts for n in (*d.lead_units, *d.co_units)}
@@ -320,9 +339,9 @@ def save_measures(document, parsed, sections, result, now) -> None:
     unit_names = {u.pk: u.name for u in units.values()}
     if missing := {m.unit_id for m, *_ in matched} - unit_names.keys() - {None}:
         unit_names |= {u.pk: u.name for u in Unit.objects.filter(pk__in=missing)}
-    for measure, key, position, section, draft in matched:
+    for measure, key, position, section_id, draft in matched:
         update_measure(
-            measure, key, position, section, draft, topics, units, unit_names, result, writes
+            measure, key, position, section_id, draft, topics, units, unit_names, result, writes
         )
 
     for measure in live.values():
@@ -332,7 +351,7 @@ def save_measures(document, parsed, sections, result, now) -> None:
 
     new_rows = [
         {
-            "section_id": section.pk,
+            "section_id": section_id,
             "position": position,
             "fingerprint": key,
             "title": draft.title[:100],
@@ -347,10 +366,10 @@ def save_measures(document, parsed, sections, result, now) -> None:
             # Pace (黄灯) runs from assignment; a document that names the unit assigns it.
             "assigned_at": now if draft.lead_units else None,
         }
-        for key, position, section, draft in created
+        for key, position, section_id, draft in created
     ]
     ids = insert_measures(document, new_rows)
-    for key, _position, _section, draft in created:
+    for key, _position, _section_id, draft in created:
         pk = ids[key]
         writes.new_measures.add(pk)
         writes.relations["topics"][pk] = {topics[name] for name in draft.topics}
@@ -384,13 +403,13 @@ def draft_relations(draft, units):
 
 
 def update_measure(
-    measure, key, position, section, draft, topics, units, unit_names, result, writes
+    measure, key, position, section_id, draft, topics, units, unit_names, result, writes
 ):
     """Provenance always follows the source; the ledger fields only while nobody edited them."""
     provenance = {
         "fingerprint": key,
         "text": draft.text,
-        "section_id": section.pk,
+        "section_id": section_id,
         "position": position,
         "source_start": draft.start,
         "source_end": draft.end,
@@ -470,30 +489,34 @@ def _execute_many(model, sql, rows):
 TEXT_FIELDS = {"CharField", "TextField"}
 
 
-def insert_measures(document, rows: list[dict]) -> dict[str, int]:
-    """INSERT new measures of `document` with one executemany; return {fingerprint: pk}.
+def insert_rows(model, template, rows: list[dict]) -> None:
+    """INSERT rows of `model` with one executemany: each row (a dict by attname) sets some
+    columns, the rest are as on `template`.
 
     bulk_create() was most of the import's time: it prepares every field of every object
-    and, on SQLite, splits the INSERT into batches of 35 rows (999 variables / 28 columns).
-    Here the columns all new measures share (defaults, auto_now times, the document) are
-    prepared once, by the fields themselves as the ORM would, so a field added to Measure
-    gets its default; only the columns a draft sets are prepared per row.
+    and, on SQLite, splits the INSERT into batches (999 variables). Here the columns all rows
+    share (defaults, auto_now times, the document) are prepared once, by the fields
+    themselves as the ORM would, so a field added to the model gets its default; only the
+    columns a row sets are prepared per row.
     """
     if not rows:
-        return {}
-    connection = _connection(Measure)
-    template = Measure(document=document)
-    fields = [f for f in Measure._meta.concrete_fields if not f.primary_key and not f.generated]
+        return
+    connection = _connection(model)
+    fields = _insert_fields(model)
     shared = [f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in fields]
-    varying = [(i, f) for i, f in enumerate(fields) if f.attname in rows[0]]
+    varying = [
+        (i, f, f.get_internal_type() in TEXT_FIELDS)
+        for i, f in enumerate(fields)
+        if f.attname in rows[0]
+    ]
     params = []
     prepared = {}  # one timestamp (the import's) on many rows: prepared once
     for row in rows:
         values = list(shared)
-        for i, f in varying:
+        for i, f, text in varying:
             raw = row[f.attname]
-            if type(raw) is str and f.get_internal_type() in TEXT_FIELDS:
-                values[i] = raw  # what CharField/TextField would prepare: the string itself
+            if raw is None or (type(raw) is str and text):
+                values[i] = raw  # what the field would prepare: the value itself
             elif isinstance(raw, datetime):
                 if (i, raw) not in prepared:
                     prepared[i, raw] = f.get_db_prep_save(raw, connection)
@@ -501,20 +524,56 @@ def insert_measures(document, rows: list[dict]) -> dict[str, int]:
             else:
                 values[i] = f.get_db_prep_save(raw, connection)
         params.append(values)
-    qn = connection.ops.quote_name
-    opts = Measure._meta
-    column = {name: qn(opts.get_field(name).column) for name in ("fingerprint", "document")}
+    _execute_many(model, _insert_sql(model, fields), params)
+
+
+def insert_row(obj) -> None:
+    """INSERT one new object and set its id: what obj.save() does, without the ORM's
+    overhead (signals, SQL compilation), which cost more than the INSERT of a short document."""
+    model = type(obj)
+    connection = _connection(model)
+    if not connection.features.can_return_columns_from_insert:
+        obj.save()
+        return
+    fields = _insert_fields(model)
+    values = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+    returning, _params = connection.ops.return_insert_columns([model._meta.pk])
     with connection.cursor() as cursor:
-        cursor.executemany(_insert_sql(Measure, fields), params)
-        # A fingerprint is unique among a document's live measures
-        # (measure_unique_live_fingerprint). Plain SQL: the ORM spends more time compiling
-        # this query than the database spends running it.
-        cursor.execute(
-            f"SELECT {column['fingerprint']}, {qn(opts.pk.column)} FROM {qn(opts.db_table)} "
-            f"WHERE {column['document']} = %s AND {qn(opts.get_field('archived_at').column)} IS NULL",
-            [document.pk],
-        )
-        return dict(cursor.fetchall())
+        cursor.execute(f"{_insert_sql(model, fields)} {returning}", values)
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+def _insert_fields(model):
+    return [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
+
+
+def insert_measures(document, rows: list[dict]) -> dict[str, int]:
+    """INSERT new measures of `document`; return {fingerprint: pk} of its live measures."""
+    if not rows:
+        return {}
+    insert_rows(Measure, Measure(document=document), rows)
+    # A fingerprint is unique among a document's live measures
+    # (measure_unique_live_fingerprint).
+    return dict(_select(Measure, ["fingerprint", "id"], "document", [document.pk], live_only=True))
+
+
+def _select(model, names, where, values, *, live_only=False) -> list[tuple]:
+    """SELECT the fields `names` of the rows whose field `where` is one of `values`; with
+    live_only, not archived. Plain SQL, for the lookups made on every document: the ORM
+    spends more time compiling such a query than the database spends running it."""
+    connection = _connection(model)
+    qn = connection.ops.quote_name
+    opts = model._meta
+    columns = ", ".join(qn(opts.get_field(name).column) for name in names)
+    marks = ", ".join(["%s"] * len(values))
+    sql = f"SELECT {columns} FROM {qn(opts.db_table)} WHERE {qn(opts.get_field(where).column)} IN ({marks})"
+    if live_only:
+        sql += f" AND {qn(opts.get_field('archived_at').column)} IS NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(values))
+        return cursor.fetchall()
 
 
 def _insert_sql(model, fields):
@@ -559,8 +618,8 @@ def topic_table(names: set[str]) -> dict[str, int]:
     """{name: topic id}, creating the topics no document named before."""
     if not names:
         return {}
-    existing = dict(Topic.objects.filter(name__in=names).values_list("name", "pk"))
+    existing = dict(_select(Topic, ["name", "id"], "name", sorted(names)))
     if missing := [Topic(name=name) for name in sorted(names - existing.keys())]:
         Topic.objects.bulk_create(missing, ignore_conflicts=True)
-        existing = dict(Topic.objects.filter(name__in=names).values_list("name", "pk"))
+        existing = dict(_select(Topic, ["name", "id"], "name", sorted(names)))
     return existing

@@ -524,7 +524,7 @@ def insert_rows(model, template, rows: list[dict]) -> None:
             else:
                 values[i] = f.get_db_prep_save(raw, connection)
         params.append(values)
-    _execute_many(model, _insert_sql(model, fields), params)
+    _insert_many(model, fields, params)
 
 
 def insert_row(obj) -> None:
@@ -576,10 +576,34 @@ def _select(model, names, where, values, *, live_only=False) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _insert_sql(model, fields):
+def _insert_sql(model, fields, rows=1):
     qn = _connection(model).ops.quote_name
     columns = ", ".join(qn(f.column) for f in fields)
-    return f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * rows)
+    return f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES {values}"
+
+
+# PostgreSQL takes 65,535 parameters a statement; Django's batch size leaves that to us.
+MAX_PARAMS = 65535
+
+
+def _insert_many(model, fields, rows):
+    """INSERT `rows` (lists of values for `fields`) with one statement per batch of rows.
+
+    Not executemany: it runs the statement once per row, and on a table with triggers (every
+    table has the data version's) SQLite opens a statement journal for each run, which cost
+    more than the row itself.
+    """
+    if not rows:
+        return
+    connection = _connection(model)
+    size = min(connection.ops.bulk_batch_size(fields, rows), MAX_PARAMS // len(fields))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            cursor.execute(
+                _insert_sql(model, fields, len(batch)), [v for row in batch for v in row]
+            )
 
 
 def update_rows(model, names, objs) -> None:
@@ -611,7 +635,7 @@ def save_relations(relations: dict[str, dict[int, set[int]]], new_measures=froze
             through.objects.filter(**{f"{source}__in": replaced}).delete()
         columns = [through._meta.get_field(source), through._meta.get_field(target)]
         rows = [[pk, i] for pk, ids in wanted.items() for i in sorted(ids)]
-        _execute_many(through, _insert_sql(through, columns), rows)
+        _insert_many(through, columns, rows)
 
 
 def topic_table(names: set[str]) -> dict[str, int]:

@@ -21,7 +21,7 @@ from tracker.models import DataVersion, Measure, Topic, Unit, WorkflowError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PAGES = ["overdue", "measure_list", "measure_detail"]
+PAGES = ["overdue", "measure_list", "measure_detail", "my_measures"]
 
 
 def url_of(page, measure):
@@ -82,7 +82,7 @@ def test_a_second_look_is_served_without_drawing_the_page(looked_at, ledger):
         tables = " ".join(q["sql"] for q in queries.captured_queries)
         # Session, user, roles and unit (the menu), inbox badge, the version; the title on
         # the measure page.
-        assert len(queries) == (6 if page == "overdue" else 7), page
+        assert len(queries) == (7 if page in ("measure_list", "measure_detail") else 6), page
         assert "tracker_progressupdate" not in tables and "CASE WHEN" not in tables
 
 
@@ -186,7 +186,8 @@ def test_people_never_see_each_others_pages(supervisor, leader, staff, ledger, f
     assert "催办逾期" in pages[supervisor] and "催办逾期" not in pages[leader]
     assert "批示</a>" in pages[leader] and "批示</a>" not in pages[supervisor]
     for user in (supervisor, leader, staff):
-        assert_current(client_for(user), url_of("measure_detail", ledger))
+        for page in ("measure_detail", "my_measures"):
+            assert_current(client_for(user), url_of(page, ledger))
 
 
 def test_each_response_carries_its_own_working_csrf_token(supervisor, ledger, freeze_today):

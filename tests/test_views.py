@@ -210,6 +210,21 @@ def test_staff_changes_status_of_own_measure_inline(staff, measure):
     assert (change.user, change.old, change.new) == (staff, "未启动", "推进中")
 
 
+def test_the_saved_row_shows_what_was_saved(supervisor, other_staff, units, measure):
+    measure.joint_units.add(units["office"])
+    response = edit(
+        client_for(supervisor),
+        measure,
+        owner=other_staff.pk,
+        unit=units["care"].pk,
+        joint_units=[units["aid"].pk],
+        deadline="2027-01-15",
+    )
+    html = response.content.decode()
+    assert f"<td>养老服务司、社会救助司</td><td>{other_staff}</td>" in html
+    assert "2027-01-15" in html and 'name="version" value="2"' in html
+
+
 def test_plain_post_edit_redirects(staff, measure):
     response = edit(
         client_for(staff), measure, htmx=False, status="in_progress", next="/measures/?q=x"

@@ -901,7 +901,9 @@ class Measure(models.Model):
         for field in self._meta.concrete_fields:
             # Setting a foreign key's id drops its cached object when the id changes.
             setattr(self, field.attname, getattr(fresher, field.attname))
-        self.__dict__.pop("_prefetched_objects_cache", None)
+        # Related lists read before (for_ledger's joint units, lead_unit_ids) are read again.
+        for name in ("_prefetched_objects_cache", "joint_list", "lead_unit_ids"):
+            self.__dict__.pop(name, None)
 
     def record(self, user, field, old, new, note="", at=None):
         """Save a step on a measure locked by the caller, with its history line.

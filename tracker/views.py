@@ -258,7 +258,8 @@ def measure_text(request, pk):
 @login_required
 def measure_edit(request, pk):
     """Inline edit of a ledger row: GET gives the edit row, POST saves and gives the row."""
-    measure = get_object_or_404(Measure.objects.active(), pk=pk)
+    # Loaded as a ledger row: after a save the row is drawn from it without reading it again.
+    measure = get_object_or_404(Measure.objects.active().for_ledger(), pk=pk)
     allowed = request.user.editable_fields(measure)
     if not allowed:
         raise PermissionDenied("您无权修改此事项。")
@@ -295,7 +296,7 @@ def measure_edit(request, pk):
                 return HttpResponseRedirect(
                     safe_next(request, reverse("measure_detail", args=[pk]))
                 )
-            response = render_measure_fragment(request, pk, fragment)
+            response = render_measure_fragment(request, measure, fragment)
             if changes:
                 trigger_client_event(response, MEASURE_UPDATED, {"id": pk})
                 trigger_client_event(response, FIELDS_EDITED, {"id": pk})
@@ -337,8 +338,9 @@ def conflict_form(request, measure, stale_form):
     return form
 
 
-def render_measure_fragment(request, pk, fragment):
-    measure = ledger_row(pk)
+def render_measure_fragment(request, measure, fragment):
+    """The saved measure's row (or the detail page's form), from the instance `edit` brought
+    up to date."""
     if fragment == "detail":
         return render(
             request, "tracker/measure_detail.html#edit_form", detail_context(request, measure)
@@ -595,12 +597,17 @@ def unit_instruct(request, pk):
 @login_required
 def my_measures(request):
     today = timezone.localdate()
-    measures = list(Measure.objects.worklist(request.user, today))
-    for m in measures:
-        m.light = light_of(m, today)
-        m.next_report = lights.next_due_date(m.report_cadence, m.report_day, today)
+
+    def worklist():
+        measures = list(Measure.objects.worklist(request.user, today))
+        for m in measures:
+            m.light = light_of(m, today)
+            m.next_report = lights.next_due_date(m.report_cadence, m.report_day, today)
+        return measures
+
     context = {
-        "measures": measures,
+        # Read only if the list is not stored for the current data (freshness.py).
+        "measures": SimpleLazyObject(worklist),
         "today": today,
         "due_soon_days": settings.DUE_SOON_DAYS,
         "buckets": WORKLIST_BUCKETS,

@@ -41,7 +41,7 @@ warnings.filterwarnings("ignore", message="No directory at")
 django.setup()
 
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 # A SQLite plan step reading a whole table: SCAN t [AS alias] [USING … INDEX i]. A covering
@@ -100,7 +100,8 @@ def short(sql, limit=900):
 
 
 def explain_page(client, title, url, params=None):
-    with recorded_queries() as queries:
+    # The queries a page makes when it is drawn, not when it is served as stored.
+    with override_settings(PAGE_CACHE=False), recorded_queries() as queries:
         response = client.get(url, params or {})
     assert response.status_code == 200, (url, response.status_code)
     print(f"\n{'=' * 100}\n{title}\nGET {url}{'?' + urlencode(params) if params else ''}")

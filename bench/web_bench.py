@@ -1,7 +1,9 @@
 """Web benchmark: 10,000 and 100,000 measures, 50 users, server time per request.
 
 For each size prints median and p95 of the overdue dashboard, the ledger page (100 rows),
-a filtered ledger (unit + status), /my/, the monthly 通报, the Excel export of 10,000 rows
+a measure's page and /my/, each both as stored for the current data (tracker/freshness.py: a
+second look) and drawn afresh (the first look after a write), a filtered ledger (unit +
+status), the monthly 通报, the Excel export of 10,000 rows
 (time, and peak memory: traced Python allocations in this process, and the maximum RSS of a
 fresh process doing only the export) and an inline status change; and, measured in the same
 run as the baseline, the Django admin changelist of the same 100 measures. Then the
@@ -240,6 +242,7 @@ def run(ledger, size, rounds):
         ("dashboard /overdue/", "/overdue/"),
         ("ledger /measures/ (100 rows)", "/measures/"),
         ("one measure /measures/<id>/", item),
+        ("my measures /my/", "/my/"),
     ]:
         results[name] = timed(lambda url=url: client.get(url), rounds)
         with override_settings(PAGE_CACHE=False):
@@ -249,7 +252,6 @@ def run(ledger, size, rounds):
     )
     filtered = {"unit": ledger.units[3].pk, "status": Measure.Status.IN_PROGRESS}
     results["ledger ?unit=&status="] = timed(lambda: client.get("/measures/", filtered), rounds)
-    results["my measures /my/"] = timed(lambda: client.get("/my/"), rounds)
     results["monthly report /reports/monthly/"] = timed(
         lambda: client.get("/reports/monthly/", {"month": "2026-11"}), rounds
     )

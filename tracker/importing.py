@@ -486,38 +486,49 @@ def _execute_many(model, sql, rows):
             cursor.executemany(sql, rows)
 
 
-TEXT_FIELDS = {"CharField", "TextField"}
+# Values that a field of this type stores as they are: its get_db_prep_save returns them.
+PLAIN_TYPES = {
+    "CharField": str,
+    "TextField": str,
+    "IntegerField": int,
+    "PositiveIntegerField": int,
+    "BigIntegerField": int,
+    "AutoField": int,
+    "BigAutoField": int,
+    "BooleanField": bool,
+}
+
+
+def _plain_type(field):
+    target = field.target_field if field.is_relation else field  # a foreign key: its target's
+    return PLAIN_TYPES.get(target.get_internal_type())
 
 
 def insert_rows(model, template, rows: list[dict]) -> None:
-    """INSERT rows of `model` with one executemany: each row (a dict by attname) sets some
-    columns, the rest are as on `template`.
+    """INSERT rows of `model`: each row (a dict by attname) sets some columns, the rest are
+    as on `template`.
 
-    bulk_create() was most of the import's time: it prepares every field of every object
-    and, on SQLite, splits the INSERT into batches (999 variables). Here the columns all rows
-    share (defaults, auto_now times, the document) are prepared once, by the fields
-    themselves as the ORM would, so a field added to the model gets its default; only the
-    columns a row sets are prepared per row.
+    bulk_create() was most of the import's time: it prepares every field of every object.
+    Here the columns all rows share (defaults, auto_now times, the document) are prepared
+    once, by the fields themselves as the ORM would, so a field added to the model gets its
+    default; per row, only the columns it sets, and a plain value (a string for a text
+    field, an int for an integer or a foreign key) needs no preparing.
     """
     if not rows:
         return
     connection = _connection(model)
     fields = _insert_fields(model)
     shared = [f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in fields]
-    varying = [
-        (i, f, f.get_internal_type() in TEXT_FIELDS)
-        for i, f in enumerate(fields)
-        if f.attname in rows[0]
-    ]
+    varying = [(i, f, _plain_type(f)) for i, f in enumerate(fields) if f.attname in rows[0]]
     params = []
-    prepared = {}  # one timestamp (the import's) on many rows: prepared once
+    prepared = {}  # a date or time (the import's, a deadline) recurs on many rows: once each
     for row in rows:
         values = list(shared)
-        for i, f, text in varying:
+        for i, f, plain in varying:
             raw = row[f.attname]
-            if raw is None or (type(raw) is str and text):
-                values[i] = raw  # what the field would prepare: the value itself
-            elif isinstance(raw, datetime):
+            if raw is None or type(raw) is plain:
+                values[i] = raw
+            elif isinstance(raw, date):  # datetimes too
                 if (i, raw) not in prepared:
                     prepared[i, raw] = f.get_db_prep_save(raw, connection)
                 values[i] = prepared[i, raw]

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tracker.pipeline import clean as cleaning
 from tracker.pipeline.clean import clean, convert
 from tracker.pipeline.read import decode
 from tracker.pipeline.types import Repair
@@ -579,6 +580,17 @@ def test_cleaning_tables_is_idempotent(text):
     twice = clean(once.text)
     assert twice.text == once.text
     assert twice.repairs == []
+
+
+# The quick pinyin scan finds what its plain definition finds ------------------------------
+
+
+@given(st.text(alphabet="國領市中a1 (（)）guóolǐnàü", max_size=60))
+@settings(max_examples=500, deadline=None)
+def test_pinyin_scan_finds_the_annotation_runs_after_a_chinese_character(text):
+    plain = re.compile(rf"(?<=[{cleaning.HAN}])(?:{cleaning._ONE_ANNOTATION})+")
+    found = [m.span() for m in cleaning._ANNOTATIONS.finditer(text)]
+    assert found == [m.span() for m in plain.finditer(text)]
 
 
 # The quick conversion is OpenCC's conversion -------------------------------------------

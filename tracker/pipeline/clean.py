@@ -498,7 +498,9 @@ def join_wrapped_lines(text: str) -> tuple[str, list[Repair]]:
 
 def _read_length(line: str) -> int:
     """Length as read, without spaces (领 悟 核 心) and pinyin annotations (領(lǐng))."""
-    annotations = sum(len(match.group(0)) for match in _ANNOTATIONS.finditer(line))
+    annotations = 0
+    if "(" in line or "\uff08" in line:  # most lines have no bracket, hence no annotation
+        annotations = sum(len(match.group(0)) for match in _ANNOTATIONS.finditer(line))
     return len(line) - sum(map(line.count, _SPACE_CHARS)) - annotations
 
 
@@ -542,7 +544,13 @@ def _is_wrapped(tail: str, length: int, following: str, width: int = _WRAPPED_LE
 _ONE_ANNOTATION = rf"[{_OPEN_PAREN}]({_SYLLABLE})[{_CLOSE_PAREN}]"
 _ANNOTATION = re.compile(_ONE_ANNOTATION)
 # Annotations repeated by a bad edit, 國(guó)(guó), go together with the first.
-_ANNOTATIONS = re.compile(rf"(?<=[{HAN}])(?:{_ONE_ANNOTATION})+")
+# Written to start with the bracket, the lookbehind after it: a pattern that starts with a
+# lookbehind is tried at every position, one that starts with a character class only where
+# the class matches (three times faster).
+_ANNOTATIONS = re.compile(
+    rf"[{_OPEN_PAREN}](?<=[{HAN}][{_OPEN_PAREN}]){_SYLLABLE}[{_CLOSE_PAREN}]"
+    rf"(?:{_ONE_ANNOTATION})*"
+)
 
 
 def _drop_annotations(match: re.Match) -> str:

@@ -582,15 +582,61 @@ def test_cleaning_tables_is_idempotent(text):
     assert twice.repairs == []
 
 
-# The quick pinyin scan finds what its plain definition finds ------------------------------
+# The quick scans find what their plain definitions find ---------------------------------
+
+# Each scan starts with its first character and looks behind from there; its plain
+# definition starts with the lookbehind.
+SPACES = "[ \u3000\xa0]+"
+PLAIN_SCANS = {
+    "_ANNOTATIONS": rf"(?<=[{cleaning.HAN}])(?:{cleaning._ONE_ANNOTATION})+",
+    "_PARAGRAPH_BREAK": (
+        rf"(?<=[{cleaning._SENTENCE_END}{cleaning._CLAUSE_END}]){SPACES}"
+        rf"(?={cleaning._PARAGRAPH_MARKER})"
+    ),
+    "_STRAY_SPACE": (
+        rf"(?:(?<=[{cleaning._CHINESE}])|(?<=[{cleaning.HAN}][,;:!?])){SPACES}"
+        rf"(?=[{cleaning._CHINESE}])"
+    ),
+}
+SCANNED = st.lists(
+    st.sampled_from(
+        [
+            "國",
+            "領",
+            "中",
+            "。",
+            "；",
+            ",",
+            "a",
+            "1",
+            " ",
+            "\u3000",
+            "\xa0",
+            "\t",
+            "(",
+            "（",
+            ")",
+            "）",
+            "guó",
+            "lǐn",
+            "ü",
+            "一要",
+            "二是",
+            "（三）",
+            "4、",
+            "，",
+        ]
+    ),
+    max_size=40,
+).map("".join)
 
 
-@given(st.text(alphabet="國領市中a1 (（)）guóolǐnàü", max_size=60))
+@given(SCANNED)
 @settings(max_examples=500, deadline=None)
-def test_pinyin_scan_finds_the_annotation_runs_after_a_chinese_character(text):
-    plain = re.compile(rf"(?<=[{cleaning.HAN}])(?:{cleaning._ONE_ANNOTATION})+")
-    found = [m.span() for m in cleaning._ANNOTATIONS.finditer(text)]
-    assert found == [m.span() for m in plain.finditer(text)]
+def test_quick_scans_find_what_their_plain_definitions_find(text):
+    for name, plain in PLAIN_SCANS.items():
+        found = [m.span() for m in getattr(cleaning, name).finditer(text)]
+        assert found == [m.span() for m in re.finditer(plain, text)], name
 
 
 # The quick conversion is OpenCC's conversion -------------------------------------------

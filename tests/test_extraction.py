@@ -156,6 +156,8 @@ def test_a_measure_gets_every_topic_whose_keyword_it_contains():
     assert topics_of("一是做好殡葬改革宣传。") == ["殡葬", "宣传"]
     assert topics_of("完善民政信访工作制度,有序化解信访积案。") == ["信访"]
     assert topics_of("今天天气很好。") == []
+    # keywords that overlap (老年人 and 人才) each count
+    assert topics_of("引进老年人才。") == ["养老服务", "干部队伍"]
 
 
 def test_topics_are_set_on_the_measures():

@@ -573,9 +573,11 @@ _PARAGRAPH_MARKER = (
     r"(?:[一二三四五六七八九十]{1,3}[要是、]|第[一二三四五六七八九十百]{1,4}[,\uff0c、章节条部]"
     rf"|[{_OPEN_PAREN}][一二三四五六七八九十]{{1,3}}[{_CLOSE_PAREN}]|\d{{1,2}}[、.\uff0e])"
 )
-_NOT_TAB_SPACES = "[ \u3000\xa0]+"  # a tab is a table cell boundary, never a stray space
+_NOT_TAB_SPACE = "[ \u3000\xa0]"  # a tab is a table cell boundary, never a stray space
+# The space patterns start with the space and look behind it from there (see _ANNOTATIONS).
 _PARAGRAPH_BREAK = re.compile(
-    rf"(?<=[{_SENTENCE_END}{_CLAUSE_END}]){_NOT_TAB_SPACES}(?={_PARAGRAPH_MARKER})"
+    rf"{_NOT_TAB_SPACE}(?<=[{_SENTENCE_END}{_CLAUSE_END}]{_NOT_TAB_SPACE})"
+    rf"{_NOT_TAB_SPACE}*(?={_PARAGRAPH_MARKER})"
 )
 # Chinese is written without spaces; a space between two Chinese characters or marks is
 # left over from PDF copies (民 政 工 作) or bad typing. ASCII commas and stops count as
@@ -583,7 +585,8 @@ _PARAGRAPH_BREAK = re.compile(
 # a bracket, as in the byline "主任(司长) 李某", or next to Latin text is kept.
 _CHINESE = f"{HAN}{_CJK_PUNCTUATION}"
 _STRAY_SPACE = re.compile(
-    rf"(?:(?<=[{_CHINESE}])|(?<=[{HAN}][,;:!?])){_NOT_TAB_SPACES}(?=[{_CHINESE}])"
+    rf"{_NOT_TAB_SPACE}(?:(?<=[{_CHINESE}]{_NOT_TAB_SPACE})|(?<=[{HAN}][,;:!?]{_NOT_TAB_SPACE}))"
+    rf"{_NOT_TAB_SPACE}*(?=[{_CHINESE}])"
 )
 _STRAY_GAP = 2  # spaces this close together are one letter-spaced stretch, one report
 

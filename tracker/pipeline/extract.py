@@ -147,11 +147,8 @@ TOPICS: dict[str, tuple[str, ...]] = {
 
 _TOPIC_OF = {word: topic for topic, words in TOPICS.items() for word in words}
 _TOPIC_ORDER = {topic: n for n, topic in enumerate(TOPICS)}
-# One scan instead of an `in` per keyword. The lookahead tries every position, so a keyword
-# inside a longer one (a different topic's) is still found where it starts.
-_TOPIC_WORDS = re.compile(
-    "(?=(" + "|".join(map(re.escape, sorted(_TOPIC_OF, key=len, reverse=True))) + "))"
-)
+# One scan instead of an `in` per keyword, longest keyword first where several start.
+_TOPIC_WORDS = re.compile("|".join(map(re.escape, sorted(_TOPIC_OF, key=len, reverse=True))))
 # A keyword that starts another keyword would be hidden at the position they share.
 assert not any(
     a != b and b.startswith(a) and _TOPIC_OF[a] != _TOPIC_OF[b]
@@ -161,7 +158,14 @@ assert not any(
 
 
 def topics_of(text: str) -> list[str]:
-    found = {_TOPIC_OF[m.group(1)] for m in _TOPIC_WORDS.finditer(text)}
+    found = set()
+    start = 0
+    # Each search resumes one past the last match, so a keyword inside a longer one (a
+    # different topic's) is still found where it starts. Not a lookahead at every
+    # position: a pattern that starts with its keywords skips to where one can start.
+    while match := _TOPIC_WORDS.search(text, start):
+        found.add(_TOPIC_OF[match.group()])
+        start = match.start() + 1
     return sorted(found, key=_TOPIC_ORDER.__getitem__)
 
 

@@ -5,9 +5,12 @@ from datetime import date, datetime
 import docx
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tracker.pipeline import parse_document
 from tracker.pipeline.tables import column_role, read_header
+from tracker.pipeline.units import split_top, split_units
 
 TODAY = date(2026, 11, 22)
 
@@ -179,3 +182,22 @@ def test_an_xlsx_task_list_with_title_rows_and_any_column_order(tmp_path):
         ("新建养老服务机构3家。", ["区民政局"], ["各街道办事处"], date(2024, 11, 30)),
         ("落实养老服务补贴。", ["区财政局"], ["区民政局"], date(2024, 12, 31)),
     ]
+
+
+# Unit cells are cut quickly when they hold no bracket, and each value once --------------
+
+
+@given(st.text(alphabet="市民政局财政各单位、，,；;/／ 和", max_size=30))
+def test_a_cell_without_brackets_is_cut_as_the_bracket_aware_reading_cuts_it(text):
+    # a bracketed last piece sends the text the bracket-aware way
+    assert split_top(text + "、（）") == [*split_top(text), "（）"]
+
+
+def test_a_value_split_again_comes_out_the_same_and_apart():
+    first = split_units("市民政局市财政局、各县（市、区）政府")
+    first[0].append("changed by a caller")
+    second = split_units("市民政局市财政局、各县（市、区）政府")
+    assert second == (
+        ["市民政局", "市财政局", "各县（市、区）政府"],
+        [("市民政局市财政局", ["市民政局", "市财政局"])],
+    )

@@ -10,6 +10,7 @@ Two readers, because the same words mean different things in two places:
 import calendar
 import re
 from datetime import date
+from functools import lru_cache
 
 _CN_YEAR_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
 _QUARTERS = "一二三四"
@@ -86,6 +87,8 @@ def find_deadline(text: str, year: int) -> tuple[date | None, str]:
     return None, ""
 
 
+# A document's limits repeat (年底前, 2024年6月底前 on row after row): each is read once.
+@lru_cache(maxsize=1024)
 def parse_limit(value: str, year: int) -> tuple[date | None, bool]:
     """A value written as a deadline: (the latest date it names, long-term).
 

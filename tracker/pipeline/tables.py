@@ -8,6 +8,7 @@ roles, and reads each data row as one task.
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Column roles by header name. Order matters: 牵头领导 is a leader before 牵头 is a lead,
 # 责任单位 a unit before 任务 could claim 工作任务责任单位.
@@ -28,6 +29,8 @@ _HEADER_CELL_MAX = 12  # a header cell is a name, not a sentence
 _REMARK = re.compile(r"[(（][^()（）]*[)）]|\s+")
 
 
+# Every row is asked whether it is a header, and its cells (units, limits) repeat.
+@lru_cache(maxsize=1024)
 def column_role(cell: str) -> str | None:
     name = _REMARK.sub("", cell)
     if not name or len(name) > _HEADER_CELL_MAX:

@@ -8,6 +8,7 @@ own brackets and 、 (各县（市、区）政府), so every split here is brack
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Labels and the role they give. 责任单位 is the lead unless a 牵头单位 is also named.
 _ROLES = {
@@ -89,6 +90,8 @@ class UnitNote:
 
 def split_top(text: str, separators: str = _SEPARATORS) -> list[str]:
     """`text` cut at separators outside brackets, pieces stripped, empty ones dropped."""
+    if not _BRACKET.search(text):  # the usual case: no bracket to skip, cut in C
+        return [p.strip() for p in _separator_pattern(separators).split(text) if p.strip()]
     pieces, depth, start = [], 0, 0
     for i, char in enumerate(text):
         if char in _OPEN:
@@ -100,6 +103,14 @@ def split_top(text: str, separators: str = _SEPARATORS) -> list[str]:
             start = i + 1
     pieces.append(text[start:])
     return [p.strip() for p in pieces if p.strip()]
+
+
+_BRACKET = re.compile(r"[()（）]")
+
+
+@lru_cache
+def _separator_pattern(separators: str) -> re.Pattern:
+    return re.compile(f"[{re.escape(separators)}]")
 
 
 def is_unit(name: str) -> bool:
@@ -143,15 +154,22 @@ def split_glued(name: str) -> list[str]:
 
 def split_units(value: str) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """Unit names in a value, and every glued name that had to be split."""
+    names, splits = _split_units(value)
+    return [*names], [(part, [*parts]) for part, parts in splits]
+
+
+# A document names the same units on task after task: each value is split once.
+@lru_cache(maxsize=1024)
+def _split_units(value: str) -> tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]:
     names: list[str] = []
     splits = []
     for piece in split_top(value):
         for part in _split_and(piece):
             parts = split_glued(part)
             if len(parts) > 1:
-                splits.append((part, parts))
+                splits.append((part, tuple(parts)))
             names.extend(p for p in parts if p not in names)
-    return names, splits
+    return tuple(names), tuple(splits)
 
 
 def _assign(note: UnitNote, role: str, value: str) -> None:

@@ -662,6 +662,16 @@ def test_quick_conversion_equals_opencc_on_a_mainland_text_it_leaves_alone():
     assert convert("t2s", text) == opencc.OpenCC("t2s").convert(text) == text
 
 
+def test_quick_conversion_equals_opencc_on_traditional_copies_of_the_seeds_and_corpus():
+    # Every stretch has characters to convert, and phrases (反覆, 網際網路) among them.
+    paths = [*SEEDS.glob("*.txt"), *(Path(__file__).parent / "corpus").glob("*.txt")]
+    to_traditional = opencc.OpenCC("s2t")
+    for path in paths:
+        text = to_traditional.convert(decode(path.read_bytes(), path.name))
+        for config in ("t2s", "tw2sp"):
+            assert convert(config, text) == opencc.OpenCC(config).convert(text), path.name
+
+
 def test_quick_conversion_equals_opencc_on_the_seeds_and_the_corpus():
     paths = [*SEEDS.glob("*.txt"), *(Path(__file__).parent / "corpus").glob("*.txt")]
     assert len(paths) >= 10

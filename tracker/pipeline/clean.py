@@ -681,13 +681,45 @@ def convert(config: str, text: str) -> str:
     witnesses = _witnesses(config)
     if witnesses.isdisjoint(text):
         return text
-    converter = _converter(config)
-    chain = converter._dict_chain_data  # convert() would split each stretch again
-    parts = converter.split_chars_re.split(text)
+    parts = _converter(config).split_chars_re.split(text)
     for i in range(0, len(parts), 2):  # odd items are the separators
         if not witnesses.isdisjoint(parts[i]):
-            parts[i] = converter._convert(parts[i], chain)
+            parts[i] = _convert_stretch(config, parts[i])
     return "".join(parts)
+
+
+def _convert_stretch(config: str, stretch: str) -> str:
+    """OpenCC's conversion of one stretch (convert() would split it again), group by group
+    of its dictionaries. A group matches the longest key anywhere in the stretch, then in
+    the pieces left and right of it; where none of its keys longer than a character occurs,
+    that comes to each character taking its own value (the first dictionary's that has it,
+    its first candidate): one str.translate instead of a search per character."""
+    converter = _converter(config)
+    for group, (longer, table) in zip(converter._dict_chain_data, _groups(config), strict=True):
+        if longer is not None and longer.search(stretch):
+            stretch = converter._convert(stretch, [group])
+        else:
+            stretch = stretch.translate(table)
+    return stretch
+
+
+@cache
+def _groups(config: str) -> list[tuple[re.Pattern | None, dict[int, str]]]:
+    """Per group of the conversion's dictionaries: a pattern of the keys of its dictionaries
+    that have keys longer than a character, and the translation its one-character
+    dictionaries make."""
+    groups = []
+    for group in _converter(config)._dict_chain_data:
+        keys = {key for longest, _shortest, mapping in group if longest > 1 for key in mapping}
+        table = {}
+        for longest, _shortest, mapping in reversed(group):  # the first dictionary wins
+            if longest == 1:
+                table |= {key: value.split(" ")[0] for key, value in mapping.items()}
+        alternatives = "|".join(map(re.escape, sorted(keys, key=len, reverse=True)))
+        if not all(table.values()):
+            alternatives = ""  # OpenCC takes an empty value for no match: always its way
+        groups.append((re.compile(alternatives) if keys else None, str.maketrans(table)))
+    return groups
 
 
 # Words only a Taiwan-style text uses (mainland traditional writes 互聯網, 優化, 信息…): two

@@ -349,6 +349,7 @@ def save_measures(document, parsed, section_ids, result, now) -> None:
         result.archived.append(measure.title)
     update_rows(Measure, MEASURE_UPDATE_FIELDS, writes.measures.values())
 
+    created_units = [draft_units(draft, units) for *_, draft in created]
     new_rows = [
         {
             "section_id": section_id,
@@ -362,18 +363,22 @@ def save_measures(document, parsed, section_ids, result, now) -> None:
             "deadline_phrase": draft.deadline_text[:50],
             "long_term": draft.long_term,
             "units_text": draft.units_text[:500],
-            "unit_id": lead[0].pk if (lead := draft_units(draft, units)[0]) else None,
+            "unit_id": lead[0].pk if lead else None,
             # Pace (黄灯) runs from assignment; a document that names the unit assigns it.
             "assigned_at": now if draft.lead_units else None,
         }
-        for key, position, section_id, draft in created
+        for (key, position, section_id, draft), (lead, _co) in zip(
+            created, created_units, strict=True
+        )
     ]
     ids = insert_measures(document, new_rows)
-    for key, _position, _section_id, draft in created:
+    for (key, _position, _section_id, draft), (lead, co) in zip(
+        created, created_units, strict=True
+    ):
         pk = ids[key]
         writes.new_measures.add(pk)
         writes.relations["topics"][pk] = {topics[name] for name in draft.topics}
-        for relation, wanted in draft_relations(draft, units).items():
+        for relation, wanted in unit_relations(lead, co).items():
             writes.relations[relation][pk] = {u.pk for u in wanted}
         writes.history.append(
             Change(
@@ -397,8 +402,8 @@ def draft_units(draft, units):
     return list(lead.values()), [u for pk, u in co.items() if pk not in lead]
 
 
-def draft_relations(draft, units):
-    lead, co = draft_units(draft, units)
+def unit_relations(lead, co):
+    """The measure's relations that name units, from draft_units()."""
     return {"joint_units": lead[1:], "co_units": co}
 
 
@@ -415,7 +420,7 @@ def update_measure(
         "source_end": draft.end,
         "units_text": draft.units_text[:500],
     }
-    lead, _co = draft_units(draft, units)
+    lead, co = draft_units(draft, units)
     ledger = {
         "title": draft.title[:100],
         "deadline": draft.deadline,
@@ -440,7 +445,7 @@ def update_measure(
     if measure.staff_edited_at is None:
         wanted = {
             "topics": {topics[name] for name in draft.topics},
-            **{r: {u.pk for u in us} for r, us in draft_relations(draft, units).items()},
+            **{r: {u.pk for u in us} for r, us in unit_relations(lead, co).items()},
         }
         for relation, ids in wanted.items():
             if {r.pk for r in getattr(measure, relation).all()} != ids:  # prefetched

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tracker.pipeline import parse_document
 from tracker.pipeline.tables import column_role, read_header
-from tracker.pipeline.units import split_top, split_units
+from tracker.pipeline.units import parse_note, split_top, split_units
 
 TODAY = date(2026, 11, 22)
 
@@ -200,4 +200,16 @@ def test_a_value_split_again_comes_out_the_same_and_apart():
     assert second == (
         ["市民政局", "市财政局", "各县（市、区）政府"],
         [("市民政局市财政局", ["市民政局", "市财政局"])],
+    )
+
+
+def test_a_note_read_again_is_a_note_of_its_own():
+    first = parse_note("牵头单位：市民政局；配合单位：市财政局")
+    first.lead.append("changed by a caller")
+    first.text = "changed"
+    second = parse_note("牵头单位：市民政局；配合单位：市财政局")
+    assert (second.lead, second.co, second.text) == (
+        ["市民政局"],
+        ["市财政局"],
+        "牵头单位：市民政局；配合单位：市财政局",
     )

@@ -7,7 +7,7 @@ own brackets and 、 (各县（市、区）政府), so every split here is brack
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 # Labels and the role they give. 责任单位 is the lead unless a 牵头单位 is also named.
@@ -73,6 +73,11 @@ class UnitNote:
             return [*self.resp], [u for u in self.co if u not in self.resp]
         co = [u for u in self.resp + self.co if u not in self.lead]
         return [*self.lead], list(dict.fromkeys(co))
+
+    def copy(self) -> "UnitNote":
+        """A note whose lists are its own (the strings and tuples in them are shared)."""
+        lists = ("lead", "co", "leaders", "splits", "resp")
+        return replace(self, **{name: [*getattr(self, name)] for name in lists})
 
     def merge(self, other: "UnitNote") -> None:
         """Add a later note (a continuation row, a second label line)."""
@@ -192,6 +197,15 @@ def _time_phrase(segment: str) -> bool:
 
 
 def parse_note(content: str) -> UnitNote | None:
+    """The units (and 完成时限) a note names, or None when it names none (see _parse_note)."""
+    note = _parse_note(content)
+    return note and note.copy()
+
+
+# A document's notes repeat (牵头单位：市民政局 under task after task): each is read once, and
+# every caller gets its own copy to fill in.
+@lru_cache(maxsize=1024)
+def _parse_note(content: str) -> UnitNote | None:
     """The units (and 完成时限) a note names, or None when it names none.
 
     Labelled parts first (牵头单位：…；配合单位：…), then parts with the role after the

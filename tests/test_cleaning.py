@@ -597,6 +597,12 @@ PLAIN_SCANS = {
         rf"(?:(?<=[{cleaning._CHINESE}])|(?<=[{cleaning.HAN}][,;:!?])){SPACES}"
         rf"(?=[{cleaning._CHINESE}])"
     ),
+    "_HTML": (
+        r"(?is)<!--.*?-->"
+        rf"|</?(?P<tag>{cleaning._BLOCK_TAGS}|{cleaning._INLINE_TAGS})\b[^<>]*>"
+        rf"|(?<![<\w])/(?P<fragment>{cleaning._BLOCK_TAGS}|{cleaning._INLINE_TAGS})>"
+        r"|&(?:[a-zA-Z]{2,8}|#\d{2,5}|#x[0-9a-fA-F]{2,4});"
+    ),
 }
 SCANNED = st.lists(
     st.sampled_from(
@@ -625,6 +631,15 @@ SCANNED = st.lists(
             "（三）",
             "4、",
             "，",
+            "<",
+            ">",
+            "/",
+            "p>",
+            "/td>",
+            "<br",
+            "&nbsp;",
+            "<!--",
+            "-->",
         ]
     ),
     max_size=40,

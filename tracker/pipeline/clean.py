@@ -168,8 +168,9 @@ _INLINE_TAGS = "span|a|b|i|u|em|strong|font|td|th|tbody|thead|img|sup|sub|small|
 _HTML = re.compile(
     r"<!--.*?-->"
     rf"|</?(?P<tag>{_BLOCK_TAGS}|{_INLINE_TAGS})\b[^<>]*>"
-    # a closing tag whose "<" was lost when the page was copied: 李???/p>
-    rf"|(?<![<\w])/(?P<fragment>{_BLOCK_TAGS}|{_INLINE_TAGS})>"
+    # a closing tag whose "<" was lost when the page was copied: 李???/p> (the lookbehind
+    # after the "/", so that every branch starts with a character: see _ANNOTATIONS)
+    rf"|/(?<![<\w]/)(?P<fragment>{_BLOCK_TAGS}|{_INLINE_TAGS})>"
     r"|&(?:[a-zA-Z]{2,8}|#\d{2,5}|#x[0-9a-fA-F]{2,4});",
     re.IGNORECASE | re.DOTALL,
 )

@@ -14,9 +14,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from .bulk import connection_for, insert_many, insert_row, insert_rows
 from .models import Change, Document, Measure, Section, Topic, Unit
 from .pipeline import ImportProblem, ParsedDocument, parse_document
 from .pipeline.read import load
@@ -245,24 +246,24 @@ class Writes:
     written with one statement however many measures the document has."""
 
     now: datetime
-    history: list[Change] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)  # Change fields by attname
     measures: dict[int, Measure] = field(default_factory=dict)  # rows to UPDATE, by pk
     # relation → {measure pk: the ids it should name}; rows of existing measures are replaced
     relations: dict[str, dict[int, set[int]]] = field(default_factory=lambda: defaultdict(dict))
     new_measures: set[int] = field(default_factory=set)  # nothing to replace: no DELETE
 
     def log(self, measure, name, old, new, note):
-        """The history line Measure.log would write, kept for one Change.objects.write."""
+        """The history line Measure.log would write, kept for one Change.objects.write_lines."""
         self.history.append(
-            Change(
-                measure=measure,
-                created_at=self.now,
-                field=name,
-                old=Measure.display_value(name, old),
-                new=Measure.display_value(name, new),
-                note=note,
-                version=measure.version,
-            )
+            {
+                "measure_id": measure.pk,
+                "created_at": self.now,
+                "field": name,
+                "old": Measure.display_value(name, old),
+                "new": Measure.display_value(name, new),
+                "note": note,
+                "version": measure.version,
+            }
         )
 
     def save(self, measure):
@@ -381,16 +382,18 @@ def save_measures(document, parsed, section_ids, result, now) -> None:
         for relation, wanted in unit_relations(lead, co).items():
             writes.relations[relation][pk] = {u.pk for u in wanted}
         writes.history.append(
-            Change(
-                measure_id=pk,
-                created_at=now,
-                field="created",
-                new=draft.title[:100],
-                note=f"导入自：{document.title}",
-            )
+            {
+                "measure_id": pk,
+                "created_at": now,
+                "field": "created",
+                "old": "",
+                "new": draft.title[:100],
+                "note": f"导入自：{document.title}",
+                "version": None,
+            }
         )
     save_relations(writes.relations, writes.new_measures)
-    Change.objects.write(writes.history, ids=False)
+    Change.objects.write_lines(writes.history)
     result.created += len(created)
 
 
@@ -481,88 +484,10 @@ MEASURE_UPDATE_FIELDS = (
 )
 
 
-def _connection(model):
-    return connections[router.db_for_write(model)]
-
-
 def _execute_many(model, sql, rows):
     if rows:
-        with _connection(model).cursor() as cursor:
+        with connection_for(model).cursor() as cursor:
             cursor.executemany(sql, rows)
-
-
-# Values that a field of this type stores as they are: its get_db_prep_save returns them.
-PLAIN_TYPES = {
-    "CharField": str,
-    "TextField": str,
-    "IntegerField": int,
-    "PositiveIntegerField": int,
-    "BigIntegerField": int,
-    "AutoField": int,
-    "BigAutoField": int,
-    "BooleanField": bool,
-}
-
-
-def _plain_type(field):
-    target = field.target_field if field.is_relation else field  # a foreign key: its target's
-    return PLAIN_TYPES.get(target.get_internal_type())
-
-
-def insert_rows(model, template, rows: list[dict]) -> None:
-    """INSERT rows of `model`: each row (a dict by attname) sets some columns, the rest are
-    as on `template`.
-
-    bulk_create() was most of the import's time: it prepares every field of every object.
-    Here the columns all rows share (defaults, auto_now times, the document) are prepared
-    once, by the fields themselves as the ORM would, so a field added to the model gets its
-    default; per row, only the columns it sets, and a plain value (a string for a text
-    field, an int for an integer or a foreign key) needs no preparing.
-    """
-    if not rows:
-        return
-    connection = _connection(model)
-    fields = _insert_fields(model)
-    shared = [f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in fields]
-    varying = [(i, f, _plain_type(f)) for i, f in enumerate(fields) if f.attname in rows[0]]
-    params = []
-    prepared = {}  # a date or time (the import's, a deadline) recurs on many rows: once each
-    for row in rows:
-        values = list(shared)
-        for i, f, plain in varying:
-            raw = row[f.attname]
-            if raw is None or type(raw) is plain:
-                values[i] = raw
-            elif isinstance(raw, date):  # datetimes too
-                if (i, raw) not in prepared:
-                    prepared[i, raw] = f.get_db_prep_save(raw, connection)
-                values[i] = prepared[i, raw]
-            else:
-                values[i] = f.get_db_prep_save(raw, connection)
-        params.append(values)
-    _insert_many(model, fields, params)
-
-
-def insert_row(obj) -> None:
-    """INSERT one new object and set its id: what obj.save() does, without the ORM's
-    overhead (signals, SQL compilation), which cost more than the INSERT of a short document."""
-    model = type(obj)
-    connection = _connection(model)
-    if not connection.features.can_return_columns_from_insert:
-        obj.save()
-        return
-    fields = _insert_fields(model)
-    values = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
-    returning, _params = connection.ops.return_insert_columns([model._meta.pk])
-    with connection.cursor() as cursor:
-        cursor.execute(f"{_insert_sql(model, fields)} {returning}", values)
-        obj.pk = cursor.fetchone()[0]
-    obj._state.adding = False
-    obj._state.db = connection.alias
-
-
-def _insert_fields(model):
-    return [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
 
 
 def insert_measures(document, rows: list[dict]) -> dict[str, int]:
@@ -579,7 +504,7 @@ def _select(model, names, where, values, *, live_only=False) -> list[tuple]:
     """SELECT the fields `names` of the rows whose field `where` is one of `values`; with
     live_only, not archived. Plain SQL, for the lookups made on every document: the ORM
     spends more time compiling such a query than the database spends running it."""
-    connection = _connection(model)
+    connection = connection_for(model)
     qn = connection.ops.quote_name
     opts = model._meta
     columns = ", ".join(qn(opts.get_field(name).column) for name in names)
@@ -592,43 +517,13 @@ def _select(model, names, where, values, *, live_only=False) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _insert_sql(model, fields, rows=1):
-    qn = _connection(model).ops.quote_name
-    columns = ", ".join(qn(f.column) for f in fields)
-    values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * rows)
-    return f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES {values}"
-
-
-# PostgreSQL takes 65,535 parameters a statement; Django's batch size leaves that to us.
-MAX_PARAMS = 65535
-
-
-def _insert_many(model, fields, rows):
-    """INSERT `rows` (lists of values for `fields`) with one statement per batch of rows.
-
-    Not executemany: it runs the statement once per row, and on a table with triggers (every
-    table has the data version's) SQLite opens a statement journal for each run, which cost
-    more than the row itself.
-    """
-    if not rows:
-        return
-    connection = _connection(model)
-    size = min(connection.ops.bulk_batch_size(fields, rows), MAX_PARAMS // len(fields))
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), size):
-            batch = rows[start : start + size]
-            cursor.execute(
-                _insert_sql(model, fields, len(batch)), [v for row in batch for v in row]
-            )
-
-
 def update_rows(model, names, objs) -> None:
     """UPDATE `names` of every object with one executemany (bulk_update builds a CASE per
     field and, on SQLite, batches of 58 rows)."""
     objs = list(objs)
     if not objs:
         return
-    connection = _connection(model)
+    connection = connection_for(model)
     qn = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in names]
     assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
@@ -651,7 +546,7 @@ def save_relations(relations: dict[str, dict[int, set[int]]], new_measures=froze
             through.objects.filter(**{f"{source}__in": replaced}).delete()
         columns = [through._meta.get_field(source), through._meta.get_field(target)]
         rows = [[pk, i] for pk, ids in wanted.items() for i in sorted(ids)]
-        _insert_many(through, columns, rows)
+        insert_many(through, columns, rows)
 
 
 def topic_table(names: set[str]) -> dict[str, int]:

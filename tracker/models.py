@@ -6,12 +6,12 @@ from functools import cached_property
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connections, models, transaction
+from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Concat, Greatest, Least, StrIndex, TruncDate
 from django.utils import timezone
 
-from . import lights
+from . import bulk, lights
 
 
 class NameManager(models.Manager):
@@ -43,9 +43,18 @@ class UnitQuerySet(models.QuerySet):
             spellings |= {key, key.replace("（", "(").replace("）", ")")}
         spellings |= {n.strip() for n in wanted.values()}
         # One query for both ways a name can match; `spelled` is the name or the alias matched.
-        direct = self.filter(name__in=spellings).annotate(spelled=F("name")).order_by()
-        aliased = self.filter(aliases__name__in=spellings).annotate(spelled=F("aliases__name"))
-        matches = direct.union(aliased.order_by(), all=True)
+        # Plain SQL: every imported document asks, and the ORM's union() cost more to compile
+        # than the database took to answer.
+        unit, alias = Unit._meta.db_table, UnitAlias._meta.db_table
+        columns = ", ".join(f"u.{f.column}" for f in Unit._meta.concrete_fields)
+        spellings = sorted(spellings)
+        marks = ", ".join(["%s"] * len(spellings))
+        matches = self.raw(
+            f"SELECT {columns}, u.name AS spelled FROM {unit} u WHERE u.name IN ({marks})"
+            f" UNION ALL SELECT {columns}, a.name AS spelled FROM {unit} u"
+            f" JOIN {alias} a ON a.unit_id = u.id WHERE a.name IN ({marks})",
+            [*spellings, *spellings],
+        )
         found = {}
         for unit in sorted(matches, key=lambda u: u.spelled != u.name):  # names before aliases
             found.setdefault(unit_key(unit.spelled), unit)
@@ -1185,44 +1194,25 @@ class ProgressUpdate(models.Model):
         return f"{self.measure} · {self.created_at:%Y-%m-%d}"
 
 
-TEXTS = {"CharField", "TextField"}
-
-
 class ChangeManager(models.Manager):
-    def write(self, entries, ids=True):
-        """The one writer of history: every line, from edits, workflow steps, the importer and
-        reminders, is saved here. Returns the lines; with ids=False (an import's thousands of
-        lines, whose ids nobody reads) they are inserted by one executemany instead of
-        bulk_create, which prepares each value through the ORM and reads every id back."""
+    """The one writer of history: every line, from edits, workflow steps, the importer and
+    reminders, is saved by one of these two methods."""
+
+    def write(self, entries):
+        """Save Change objects and return them, with their ids."""
         entries = list(entries)
         for entry in entries:
             entry.note = entry.note[:500]
-        if ids or not entries:
-            return self.bulk_create(entries)
-        connection = connections[self.db]
-        fields = [f for f in self.model._meta.concrete_fields if not f.primary_key]
-        prepared = {}  # the same timestamp on every line of an import: prepared once
+        return self.bulk_create(entries) if entries else []
 
-        def value(field, entry):
-            raw = getattr(entry, field.attname)
-            if raw is None or type(raw) is (str if field.get_internal_type() in TEXTS else int):
-                return raw  # what the field would prepare: the value itself
-            if isinstance(raw, datetime):
-                key = (field.attname, raw)
-                if key not in prepared:
-                    prepared[key] = field.get_db_prep_save(raw, connection)
-                return prepared[key]
-            return field.get_db_prep_save(raw, connection)
-
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in fields)
-        marks = ", ".join(["%s"] * len(fields))
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({marks})",
-                [[value(f, entry) for f in fields] for entry in entries],
-            )
-        return entries
+    def write_lines(self, lines):
+        """Save lines whose ids nobody reads (an import's thousands), each a dict of the same
+        Change fields by attname: in multi-row statements (tracker/bulk.py), not bulk_create,
+        which builds an object per line, prepares each value through the ORM and reads every
+        id back."""
+        for line in lines:
+            line["note"] = line["note"][:500]
+        bulk.insert_rows(self.model, self.model(), lines)
 
 
 class Change(models.Model):

@@ -903,6 +903,10 @@ class Measure(models.Model):
                     actor=user,
                 )
         self.take_values_of(current)
+        if {"unit", "joint_units"} & changes.keys():
+            # Lists read with the row before (for_ledger's joint units, lead_unit_ids).
+            for name in ("joint_list", "lead_unit_ids"):
+                self.__dict__.pop(name, None)
         return rows
 
     def take_values_of(self, fresher):
@@ -910,9 +914,7 @@ class Measure(models.Model):
         for field in self._meta.concrete_fields:
             # Setting a foreign key's id drops its cached object when the id changes.
             setattr(self, field.attname, getattr(fresher, field.attname))
-        # Related lists read before (for_ledger's joint units, lead_unit_ids) are read again.
-        for name in ("_prefetched_objects_cache", "joint_list", "lead_unit_ids"):
-            self.__dict__.pop(name, None)
+        self.__dict__.pop("_prefetched_objects_cache", None)
 
     def record(self, user, field, old, new, note="", at=None):
         """Save a step on a measure locked by the caller, with its history line.

@@ -257,3 +257,69 @@ def test_a_measure_page_of_an_unknown_measure_is_not_found(supervisor, ledger):
     assert client.get(reverse("measure_detail", args=[missing])).status_code == 404
     make_measure(ledger.document, 9, "新增事项")
     assert client.get(reverse("measure_detail", args=[missing])).status_code == 200
+
+
+def test_a_write_just_after_the_version_is_read_is_never_stored_as_current(
+    staff, ledger, freeze_today, monkeypatch
+):
+    # The worst moment for a write: the version is read, then everything the page shows
+    # (the user and their unit included) must be read after it.
+    real, writes = freshness.current_version, []
+
+    def version_then_a_write():
+        version = real()
+        if version is not None and not writes:
+            writes.append(Unit.objects.filter(pk=staff.unit_id).update(name="改名后的单位"))
+        return version
+
+    client = client_for(staff)
+    served(client, reverse("my_measures"))
+    monkeypatch.setattr(freshness, "current_version", version_then_a_write)
+    served(client, reverse("my_measures"))
+    assert writes
+    assert "改名后的单位" in served(client, reverse("my_measures"))
+    assert_current(client, reverse("my_measures"))
+
+
+def test_a_restored_backup_never_meets_a_page_stored_before(looked_at, ledger, supervisor):
+    url = url_of("measure_detail", ledger)
+    backup = DataVersion.objects.values_list("epoch", "n").get()
+    Measure.objects.filter(pk=ledger.pk).update(title="甲")
+    assert "甲" in served(looked_at, url)
+    # The backup comes back under the running server: its data and its version.
+    Measure.objects.filter(pk=ledger.pk).update(title=ledger.title)
+    DataVersion.objects.update(epoch=backup[0], n=backup[1])
+    Measure.objects.filter(pk=ledger.pk).update(title="乙")  # counts up to the number of 甲
+    assert "乙" in served(looked_at, url)
+    assert_current(looked_at, url)
+
+
+def test_a_table_that_lost_its_triggers_gets_them_back_at_the_next_migrate(looked_at):
+    from django.core.management import call_command
+
+    # What SQLite does to a table it rebuilds for a migration.
+    lost = {(t, n) for t, n in freshness.installed_triggers(connection) if t == "tracker_measure"}
+    with connection.cursor() as cursor:
+        for table, name in lost:
+            on = f' ON "{table}"' if connection.vendor == "postgresql" else ""
+            cursor.execute(f'DROP TRIGGER "{name}"{on}')
+    assert lost and not lost & freshness.installed_triggers(connection)
+    call_command("migrate", verbosity=0)
+    assert lost <= freshness.installed_triggers(connection)
+
+
+def test_a_session_with_another_search_path_still_writes(ledger):
+    # pg_restore and maintenance sessions run with search_path = '' and name their tables in
+    # full; the trigger must still find the version (SQLite: one schema, "main").
+    freshness.current_version()  # the row, after an earlier test's flush
+    version = DataVersion.objects.get()
+    with transaction.atomic(), connection.cursor() as cursor:
+        schema = "main"
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT current_schema()")
+            (schema,) = cursor.fetchone()
+            cursor.execute("SET LOCAL search_path = ''")
+        cursor.execute(
+            f'UPDATE "{schema}".tracker_measure SET title = %s WHERE id = %s', ["新标题", ledger.pk]
+        )
+    assert DataVersion.objects.get().n > version.n

@@ -19,6 +19,20 @@ def test_edit_bumps_the_version_and_writes_history(measure, supervisor, units):
     assert all(c.version == 2 and c.user == supervisor for c in rows)
 
 
+def test_edit_saves_the_edit_and_its_times_and_the_instance_shows_them(measure, supervisor):
+    before = Measure.objects.values_list("updated_at", flat=True).get(pk=measure.pk)
+    measure.edit(supervisor, {"status": Measure.Status.DONE}, 1)
+    saved = Measure.objects.get(pk=measure.pk)
+    assert saved.status == Measure.Status.DONE and saved.version == 2
+    assert saved.updated_at > before and saved.closed_at and saved.staff_edited_at
+    assert (measure.status, measure.version, measure.updated_at, measure.closed_at) == (
+        saved.status,
+        saved.version,
+        saved.updated_at,
+        saved.closed_at,
+    )
+
+
 def test_edit_without_a_difference_changes_nothing(measure, supervisor):
     assert measure.edit(supervisor, {"status": measure.status}, 1) == []
     measure.refresh_from_db()

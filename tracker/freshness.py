@@ -1,32 +1,34 @@
 """Pages rendered once per state of the data, and never served after it changed.
 
 What the ledger pages show is a function of the database, the day, who is looking and the
-address asked for. The database keeps one version number (`DataVersion`) that triggers raise
-in the same transaction as every write to a table those pages read (installed by migration
-0011: every table of this app and of django.contrib.auth). So a fragment stored under
+address asked for. The database keeps one version (`DataVersion`) that triggers raise in the
+same transaction as every write to a table those pages read (every table of this app and of
+django.contrib.auth, kept in step by sync() after each migrate). So a fragment stored under
 (version, day, user, address) is exactly what rendering it again would give, for as long as
 that version is the committed one.
 
 Why it never goes stale:
 - The triggers are in the database, so every write counts: the ORM, bulk updates, the admin,
   raw SQL, the importer, a `dbshell`. tests/test_freshness.py checks that every table of the
-  watched apps has them, so a new model without them fails the suite.
+  watched apps has them, and that a table SQLite rebuilds in a migration gets them back.
 - The version becomes visible only when the writing transaction commits, together with its
-  rows (PostgreSQL bumps it in a deferred trigger at commit, so it is also the last lock a
-  writer takes and adds no deadlock).
-- A page reads the version first and renders after, each outside any transaction, so what it
-  stores under version V was read at V or later. A write committed meanwhile raises the version,
+  rows (PostgreSQL bumps it in a deferred trigger at commit, so for row writes it is the
+  last lock a writer takes).
+- A request reads the version first (DataVersionMiddleware, before the session and the user
+  are loaded) and renders after, each outside any transaction, so what it stores under
+  version V was read at V or later. A write committed meanwhile raises the version,
   and the next request renders afresh.
 - Nothing is stored from inside a transaction (it could see its own uncommitted writes, or
   roll back), nor for a request that is not a GET.
-- The version row carries a random epoch: a database that is recreated or flushed counts
-  again from a new epoch and can never meet an old entry.
+- Every bump also draws a new random token into the version, so a version never comes
+  back: not after a rollback, a flush, or a backup restored under a running server.
 
 CSRF tokens are never stored: a fragment is rendered with a placeholder in their place, and each
 response gets its own masked token.
 """
 
 import hashlib
+import re
 import secrets
 
 from django.conf import settings
@@ -64,12 +66,9 @@ def fragment(name, request, today, vary, render):
 
     `render(placeholder)` draws the fragment with `placeholder` for the CSRF token, which the
     caller replaces with its own token."""
-    if request.method not in ("GET", "HEAD"):
-        return None
-    # Read once a request: every part of a page is then stored under the version read first.
-    if not hasattr(request, "data_version"):
-        request.data_version = current_version()
-    version = request.data_version
+    # Read by DataVersionMiddleware before anything else of the request, the user included;
+    # None for a request that is not a GET, and without the middleware.
+    version = getattr(request, "data_version", None)
     if version is None:
         return None
     key = repr((name, version, today.isoformat(), request.user.pk, *vary))
@@ -82,7 +81,14 @@ def fragment(name, request, today, vary, render):
     return html
 
 
-# The triggers (installed by migrations) -------------------------------------------------
+# The triggers -----------------------------------------------------------------------------
+# Kept in step with the models after every `migrate` (TrackerConfig.ready connects sync() to
+# post_migrate): a new table gets its triggers, and a table SQLite rebuilt for a migration
+# (dropping its triggers) gets them back.
+
+# Part of every trigger's name: changing what the triggers do changes it, and sync() replaces
+# the old ones.
+GENERATION = 2
 
 
 def watched_tables(apps):
@@ -96,59 +102,75 @@ def watched_tables(apps):
     return sorted(tables)
 
 
-def trigger_names(table):
-    return [f"dv_{table}_{op}"[:63] for op in ("ins", "upd", "del", "trunc")]
+def trigger_names(vendor, table):
+    ops = ("row", "trunc") if vendor == "postgresql" else ("ins", "upd", "del")
+    return [f"dv{GENERATION}_{table}_{op}"[:63] for op in ops]
 
 
-def install(schema_editor, tables):
-    vendor = schema_editor.connection.vendor
-    run = schema_editor.execute
-    if vendor == "postgresql":
-        # Once per transaction, at commit: the flag lives until the transaction ends.
-        run(
-            f"""CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger AS $$
-            BEGIN
-              IF current_setting('tracker.data_version_bumped', true) IS DISTINCT FROM 'on' THEN
-                PERFORM set_config('tracker.data_version_bumped', 'on', true);
-                UPDATE {TABLE} SET n = n + 1 WHERE id = 1;
-              END IF;
-              RETURN NULL;
-            END $$ LANGUAGE plpgsql"""
-        )
-    for table in tables:
-        names = trigger_names(table)
-        if vendor == "postgresql":
-            run(
-                f'CREATE CONSTRAINT TRIGGER "{names[0]}" AFTER INSERT OR UPDATE OR DELETE'
-                f' ON "{table}" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW'
-                f" EXECUTE FUNCTION {FUNCTION}()"
+def sync(connection, apps):
+    """Give every watched table its triggers, replacing any other data-version trigger."""
+    if TABLE not in connection.introspection.table_names():
+        return  # before migration 0011
+    tables = watched_tables(apps)
+    wanted = {(table, name) for table in tables for name in trigger_names(connection.vendor, table)}
+    installed = installed_triggers(connection)
+    if installed == wanted:
+        return
+    uninstall(connection)
+    with connection.cursor() as cursor:
+        for statement in install_sql(connection, tables):
+            cursor.execute(statement)
+
+
+def install_sql(connection, tables):
+    """Each bump also draws a new random token, so a version never comes back: not after a
+    rollback, nor after a backup is restored under a running server."""
+    if connection.vendor == "sqlite":
+        bump = f"UPDATE {TABLE} SET n = n + 1, epoch = lower(hex(randomblob(8))) WHERE id = 1"
+        return [
+            f'CREATE TRIGGER "{name}" AFTER {op} ON "{table}" BEGIN {bump}; END'
+            for table in tables
+            for name, op in zip(
+                trigger_names("sqlite", table), ("INSERT", "UPDATE", "DELETE"), strict=True
             )
-            run(
-                f'CREATE TRIGGER "{names[3]}" AFTER TRUNCATE ON "{table}"'
-                f" FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"
-            )
-        elif vendor == "sqlite":
-            for name, op in zip(names, ("INSERT", "UPDATE", "DELETE"), strict=False):
-                run(
-                    f'CREATE TRIGGER "{name}" AFTER {op} ON "{table}"'
-                    f" BEGIN UPDATE {TABLE} SET n = n + 1 WHERE id = 1; END"
-                )
-        else:
-            raise NotImplementedError(f"no data-version triggers for {vendor}")
+        ]
+    if connection.vendor != "postgresql":
+        raise NotImplementedError(f"no data-version triggers for {connection.vendor}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        (schema,) = cursor.fetchone()
+    # Named with its schema: a session with another search_path (pg_restore) still finds it.
+    table = f'"{schema}".{TABLE}'
+    statements = [
+        # Once per transaction, at commit (a deferred trigger): the flag lives until the
+        # transaction ends, and the version's row is the last lock a writer takes.
+        f"""CREATE OR REPLACE FUNCTION "{schema}".{FUNCTION}() RETURNS trigger AS $$
+        BEGIN
+          IF current_setting('tracker.data_version_bumped', true) IS DISTINCT FROM 'on' THEN
+            PERFORM set_config('tracker.data_version_bumped', 'on', true);
+            UPDATE {table} SET n = n + 1, epoch = md5(random()::text) WHERE id = 1;
+          END IF;
+          RETURN NULL;
+        END $$ LANGUAGE plpgsql"""
+    ]
+    for watched in tables:
+        row, trunc = trigger_names("postgresql", watched)
+        statements += [
+            f'CREATE CONSTRAINT TRIGGER "{row}" AFTER INSERT OR UPDATE OR DELETE ON "{watched}"'
+            f' DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "{schema}".{FUNCTION}()',
+            f'CREATE TRIGGER "{trunc}" AFTER TRUNCATE ON "{watched}"'
+            f' FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".{FUNCTION}()',
+        ]
+    return statements
 
 
-def uninstall(schema_editor, tables):
-    vendor = schema_editor.connection.vendor
-    for table in tables:
-        names = trigger_names(table)
-        if vendor == "postgresql":
-            for name in (names[0], names[3]):
-                schema_editor.execute(f'DROP TRIGGER IF EXISTS "{name}" ON "{table}"')
-        else:
-            for name in names[:3]:
-                schema_editor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
-    if vendor == "postgresql":
-        schema_editor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
+def uninstall(connection):
+    with connection.cursor() as cursor:
+        for table, name in installed_triggers(connection):
+            on = f' ON "{table}"' if connection.vendor == "postgresql" else ""
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"{on}')
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
 
 
 def installed_triggers(connection):
@@ -157,8 +179,8 @@ def installed_triggers(connection):
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c"
-                " ON c.oid = t.tgrelid WHERE t.tgname LIKE 'dv\\_%%'"
+                " ON c.oid = t.tgrelid WHERE t.tgname ~ '^dv[0-9]*_'"
             )
         else:
             cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
-        return {(table, name) for table, name in cursor.fetchall() if name.startswith("dv_")}
+        return {(table, name) for table, name in cursor.fetchall() if re.match(r"dv[0-9]*_", name)}

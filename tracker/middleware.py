@@ -15,6 +15,22 @@ POLICY = "; ".join(
 )
 
 
+class DataVersionMiddleware:
+    """Reads the data version (tracker/freshness.py) before anything a page shows, the
+    signed-in user included: a page stored under that version is then drawn from data at
+    least that new. Only GET and HEAD requests are ever served from the store."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from . import freshness
+
+        if request.method in ("GET", "HEAD"):
+            request.data_version = freshness.current_version()
+        return self.get_response(request)
+
+
 class ContentSecurityPolicyMiddleware:
     """No inline script or style anywhere: an injected payload has nothing to run with."""
 

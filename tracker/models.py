@@ -879,7 +879,7 @@ class Measure(models.Model):
             current.staff_edited_at = now
             current.save(
                 update_fields={f for f, _, _ in history if f not in ("co_units", "joint_units")}
-                | {"assigned_at", "closed_at", "version", "staff_edited_at"}
+                | {"assigned_at", "closed_at", "version", "staff_edited_at", "updated_at"}
             )
             rows = Change.objects.write(
                 Change(

@@ -48,6 +48,8 @@ MIDDLEWARE = [
     # HTML compresses about tenfold. BREACH: every CSRF token Django renders is masked afresh
     # per response, and this middleware pads its output at random (Heal-The-Breach).
     "django.middleware.gzip.GZipMiddleware",
+    # Before the session and the user are read (tracker/freshness.py).
+    "tracker.middleware.DataVersionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -217,6 +219,7 @@ LOGGING = {
 
 # Pages stored per data version (tracker/freshness.py), per process: each gunicorn worker keeps
 # its own, and a version read from the database on every request tells whether they are current.
+# Keep it a per-process cache: a stored page holds its process's CSRF placeholder.
 PAGE_CACHE = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_ALIAS = "pages"
 CACHES = {

@@ -34,11 +34,11 @@ class Migration(migrations.Migration):
 
 def install_triggers(apps, schema_editor):
     apps.get_model("tracker", "DataVersion").objects.create(id=1, epoch=secrets.token_hex(8))
-    freshness.install(schema_editor, freshness.watched_tables(apps))
+    freshness.sync(schema_editor.connection, apps)
 
 
 def uninstall_triggers(apps, schema_editor):
-    freshness.uninstall(schema_editor, freshness.watched_tables(apps))
+    freshness.uninstall(schema_editor.connection)
 
 
 Migration.operations.append(migrations.RunPython(install_triggers, uninstall_triggers))

@@ -1,9 +1,10 @@
-"""Many rows in one INSERT, for the writes that carry thousands of rows (an import, its history).
+"""Plain SQL for the import's many rows and its lookups made on every document.
 
-Not bulk_create: it prepares every value of every object through its field and reads the ids
-back. Not executemany: it runs the statement once per row, and on a table with triggers (every
-table has the data version's, tracker/freshness.py) SQLite opens a statement journal for each
-run, which costs more than the row itself.
+For a short document the ORM spent more time preparing and compiling than the database spent
+working. Inserts: not bulk_create, which prepares every value of every object through its
+field and reads the ids back; not executemany, which runs the statement once per row, and on a
+table with triggers (every table has the data version's, tracker/freshness.py) SQLite opens a
+statement journal for each run, which costs more than the row itself.
 """
 
 from datetime import date
@@ -56,9 +57,12 @@ def _plain_type(field):
     return PLAIN_TYPES.get(target.get_internal_type())
 
 
+_UNSET = object()
+
+
 def insert_rows(model, template, rows: list[dict]) -> None:
-    """INSERT rows of `model`: each row (a dict by attname) sets some columns, the rest are
-    as on `template`.
+    """INSERT rows of `model`: each row (a dict by attname) sets some columns, the others
+    are as on `template`.
 
     bulk_create() was most of the import's time: it prepares every field of every object.
     Here the columns all rows share (defaults, auto_now times, the document) are prepared
@@ -71,13 +75,16 @@ def insert_rows(model, template, rows: list[dict]) -> None:
     connection = connection_for(model)
     fields = insert_fields(model)
     shared = [f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in fields]
-    varying = [(i, f, _plain_type(f)) for i, f in enumerate(fields) if f.attname in rows[0]]
+    named = set().union(*rows)
+    varying = [(i, f, _plain_type(f)) for i, f in enumerate(fields) if f.attname in named]
     params = []
     prepared = {}  # a date or time (the import's, a deadline) recurs on many rows: once each
     for row in rows:
         values = list(shared)
         for i, f, plain in varying:
-            raw = row[f.attname]
+            raw = row.get(f.attname, _UNSET)
+            if raw is _UNSET:
+                continue
             if raw is None or type(raw) is plain:
                 values[i] = raw
             elif isinstance(raw, date):  # datetimes too
@@ -110,3 +117,40 @@ def insert_row(obj) -> None:
 
 def insert_fields(model):
     return [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
+
+
+def select_in(model, names, where, values, *, live_only=False) -> list[tuple]:
+    """SELECT the fields `names` of the rows whose field `where` is one of `values`; with
+    live_only, not archived. Plain SQL, for the lookups made on every document: the ORM
+    spends more time compiling such a query than the database spends running it."""
+    connection = connection_for(model)
+    qn = connection.ops.quote_name
+    opts = model._meta
+    columns = ", ".join(qn(opts.get_field(name).column) for name in names)
+    marks = ", ".join(["%s"] * len(values))
+    sql = f"SELECT {columns} FROM {qn(opts.db_table)} WHERE {qn(opts.get_field(where).column)} IN ({marks})"
+    if live_only:
+        sql += f" AND {qn(opts.get_field('archived_at').column)} IS NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(values))
+        return cursor.fetchall()
+
+
+def update_rows(model, names, objs) -> None:
+    """UPDATE `names` of every object with one executemany (bulk_update builds a CASE per
+    field and, on SQLite, batches of 58 rows)."""
+    objs = list(objs)
+    if not objs:
+        return
+    connection = connection_for(model)
+    qn = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+    pk = model._meta.pk
+    sql = f"UPDATE {qn(model._meta.db_table)} SET {assignments} WHERE {qn(pk.column)} = %s"
+    rows = [
+        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk]
+        for obj in objs
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

@@ -46,7 +46,9 @@ CSRF_PLACEHOLDER = "csrf" + secrets.token_hex(16)
 
 def current_version():
     """The committed data version, or None when a stored page cannot be trusted here."""
-    if not settings.PAGE_CACHE or connection.in_atomic_block or not connection.get_autocommit():
+    # Inside a transaction (autocommit is off in any atomic block) a read may see its own
+    # uncommitted writes.
+    if not settings.PAGE_CACHE or not connection.get_autocommit():
         return None
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT epoch, n FROM {TABLE} WHERE id = 1")

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .bulk import connection_for, insert_many, insert_row, insert_rows
+from .bulk import insert_many, insert_row, insert_rows, select_in, update_rows
 from .models import Change, Document, Measure, Section, Topic, Unit
 from .pipeline import ImportProblem, ParsedDocument, parse_document
 from .pipeline.read import load
@@ -188,8 +188,9 @@ def imported_before(source: str) -> Document | None:
     Probed in plain SQL first: most imports are of new files, and the ORM's lookup cost more
     than the database's work on a short document.
     """
-    pk = _select(Document, ["id"], "source", [source])
-    return pk and Document.objects.select_for_update().filter(pk=pk[0][0]).first()
+    if not (rows := select_in(Document, ["id"], "source", [source])):
+        return None
+    return Document.objects.select_for_update().filter(pk=rows[0][0]).first()
 
 
 SECTION_FIELDS = ("parent", "kind", "title", "subtitle", "text", "position", "archived_at")
@@ -223,7 +224,7 @@ def save_sections(document, parsed, now, *, fresh=False) -> dict[str, int]:
             for path, parent_path, values in levels[level]
         ]
         insert_rows(Section, template, rows)
-        ids |= dict(_select(Section, ["path", "id"], "document", [document.pk]))
+        ids |= dict(select_in(Section, ["path", "id"], "document", [document.pk]))
     changed = []
     for section, parent_path, values in kept:
         values["parent_id"] = ids.get(parent_path)
@@ -386,10 +387,8 @@ def save_measures(document, parsed, section_ids, result, now) -> None:
                 "measure_id": pk,
                 "created_at": now,
                 "field": "created",
-                "old": "",
                 "new": draft.title[:100],
                 "note": f"导入自：{document.title}",
-                "version": None,
             }
         )
     save_relations(writes.relations, writes.new_measures)
@@ -484,12 +483,6 @@ MEASURE_UPDATE_FIELDS = (
 )
 
 
-def _execute_many(model, sql, rows):
-    if rows:
-        with connection_for(model).cursor() as cursor:
-            cursor.executemany(sql, rows)
-
-
 def insert_measures(document, rows: list[dict]) -> dict[str, int]:
     """INSERT new measures of `document`; return {fingerprint: pk} of its live measures."""
     if not rows:
@@ -497,43 +490,9 @@ def insert_measures(document, rows: list[dict]) -> dict[str, int]:
     insert_rows(Measure, Measure(document=document), rows)
     # A fingerprint is unique among a document's live measures
     # (measure_unique_live_fingerprint).
-    return dict(_select(Measure, ["fingerprint", "id"], "document", [document.pk], live_only=True))
-
-
-def _select(model, names, where, values, *, live_only=False) -> list[tuple]:
-    """SELECT the fields `names` of the rows whose field `where` is one of `values`; with
-    live_only, not archived. Plain SQL, for the lookups made on every document: the ORM
-    spends more time compiling such a query than the database spends running it."""
-    connection = connection_for(model)
-    qn = connection.ops.quote_name
-    opts = model._meta
-    columns = ", ".join(qn(opts.get_field(name).column) for name in names)
-    marks = ", ".join(["%s"] * len(values))
-    sql = f"SELECT {columns} FROM {qn(opts.db_table)} WHERE {qn(opts.get_field(where).column)} IN ({marks})"
-    if live_only:
-        sql += f" AND {qn(opts.get_field('archived_at').column)} IS NULL"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(values))
-        return cursor.fetchall()
-
-
-def update_rows(model, names, objs) -> None:
-    """UPDATE `names` of every object with one executemany (bulk_update builds a CASE per
-    field and, on SQLite, batches of 58 rows)."""
-    objs = list(objs)
-    if not objs:
-        return
-    connection = connection_for(model)
-    qn = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in names]
-    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
-    pk = model._meta.pk
-    sql = f"UPDATE {qn(model._meta.db_table)} SET {assignments} WHERE {qn(pk.column)} = %s"
-    rows = [
-        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk]
-        for obj in objs
-    ]
-    _execute_many(model, sql, rows)
+    return dict(
+        select_in(Measure, ["fingerprint", "id"], "document", [document.pk], live_only=True)
+    )
 
 
 def save_relations(relations: dict[str, dict[int, set[int]]], new_measures=frozenset()):
@@ -553,8 +512,8 @@ def topic_table(names: set[str]) -> dict[str, int]:
     """{name: topic id}, creating the topics no document named before."""
     if not names:
         return {}
-    existing = dict(_select(Topic, ["name", "id"], "name", sorted(names)))
+    existing = dict(select_in(Topic, ["name", "id"], "name", sorted(names)))
     if missing := [Topic(name=name) for name in sorted(names - existing.keys())]:
         Topic.objects.bulk_create(missing, ignore_conflicts=True)
-        existing = dict(_select(Topic, ["name", "id"], "name", sorted(names)))
+        existing = dict(select_in(Topic, ["name", "id"], "name", sorted(names)))
     return existing

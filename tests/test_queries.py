@@ -30,7 +30,9 @@ def test_list_pages_make_the_same_queries_for_20_and_2000_measures(
     grow(document, units, staff, 2000)
     large = count_queries(client, url)
     assert small == large
-    assert large <= 16
+    # The dashboard's GROUP BYs group by ids and name the few units and 领域 after, and it counts
+    # "due soon" and 待交办 over their indexes (tracker/views.py, light_counts): two more each.
+    assert large <= (18 if name == "overdue" else 16)
 
 
 def test_ledger_query_budget(django_assert_max_num_queries, supervisor, staff, document, units):

@@ -539,6 +539,45 @@ def test_dashboard_counts_and_charts(supervisor, measure, care_measure, freeze_t
     assert [m.title for m in response.context["dash"]["overdue_list"]] == ["健全低保动态管理机制"]
 
 
+def test_dashboard_groups_overdue_by_unit_and_topic_most_first(
+    supervisor, staff, document, units, freeze_today
+):
+    from datetime import timedelta
+
+    from tracker.models import Topic
+
+    from .conftest import TODAY, make_measure
+
+    late = TODAY - timedelta(days=3)
+    housing, elderly, unused = (Topic.objects.create(name=n) for n in ("住房", "养老", "殡葬"))
+    rows = [
+        ("甲", units["care"], late, [elderly]),
+        ("乙", units["care"], late, [elderly, housing]),
+        ("丙", units["aid"], late, [housing]),
+        ("丁", units["aid"], late, []),  # overdue without a 领域: in no 领域 bar
+        ("戊", units["aid"], late, [elderly]),
+        ("己", units["care"], TODAY + timedelta(days=2), [unused]),  # due soon, not overdue
+        ("庚", None, TODAY + timedelta(days=30), [unused]),  # 待交办
+    ]
+    for position, (title, unit, deadline, topics) in enumerate(rows, 1):
+        owner = staff if unit else None
+        m = make_measure(document, position, title, unit=unit, owner=owner, deadline=deadline)
+        m.topics.set(topics)
+
+    dash = client_for(supervisor).get(reverse("overdue")).context["dash"]
+    assert dash["totals"] == {"open": 7, "overdue": 5, "soon": 1, "done": 0, "unassigned": 1}
+    # Most overdue first; a tie goes by name.
+    assert [(r["name"], r["red"]) for r in dash["light_rows"]] == [
+        ("社会救助司", 3),
+        ("养老服务司", 2),
+        ("未指定", 0),
+    ]
+    by_unit, by_owner, by_topic = dash["charts"]
+    assert [(b["label"], b["n"]) for b in by_topic["bars"]] == [("养老", 3), ("住房", 2)]
+    assert [(b["label"], b["n"]) for b in by_owner["bars"]] == [(str(staff), 5)]
+    assert f"topic={elderly.pk}" in by_topic["bars"][0]["url"]
+
+
 def test_dashboard_summary_fragment(supervisor, measure, freeze_today):
     response = client_for(supervisor).get(
         reverse("overdue"), **HTMX, HTTP_HX_TARGET="dashboard-summary"

@@ -778,7 +778,9 @@ class Measure(models.Model):
             models.Index(fields=["status", "deadline"], name="measure_status_deadline"),
             models.Index(fields=["unit", "status"], name="measure_unit_status"),
             models.Index(fields=["owner", "status"], name="measure_owner_status"),
-            models.Index(fields=["deadline"], name="measure_deadline"),
+            # Covers the overdue test (deadline, open, not archived): the dashboard's counts over
+            # the overdue range read the index, never the rows with their source text.
+            models.Index(fields=["deadline", "status", "archived_at"], name="measure_deadline"),
             models.Index(fields=["report_cadence", "report_day"], name="measure_report_cycle"),
             # Every column a light is computed from: the dashboard's GROUP BY over the whole
             # ledger then reads this index, not the table (whose rows carry the source text).

@@ -418,7 +418,10 @@ def keep_tables(text: str) -> tuple[str, list[Repair]]:
     previous_row = False
     for i in filled:
         line = lines[i]
-        if "\t" in line and (i in rows or previous_row):
+        # A continuation must lead with its tab: a trailing one is trimmed from the row, and
+        # the line would read as no row at all when the text is cleaned again.
+        continues = previous_row and line.lstrip(_EDGE_SPACES).startswith("\t")
+        if "\t" in line and (i in rows or continues):
             cells = [cell.strip(_EDGE_SPACES) for cell in line.split("\t")]
             lines[i] = "\t".join(cells).rstrip("\t")
             previous_row = True

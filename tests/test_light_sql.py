@@ -1,6 +1,7 @@
 """The warning light computed in the database (Measure.objects.with_light) agrees with the
 readable specification in tracker.lights on generated measures at every boundary."""
 
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -8,7 +9,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker.lights import Thresholds, due_dates_before, light
+from tracker.lights import Thresholds, due_dates_before, light, tally
 from tracker.models import Measure, ProgressUpdate
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +127,14 @@ def test_database_light_matches_the_specification(document, staff, today, rows, 
         )
     actual = dict(Measure.objects.with_light(today, thresholds).values_list("pk", "light"))
     assert actual == {pk: value.value for pk, value in expected.items()}
+    # The dashboard's and the 通报's counts: the lights tallied per unit × owner group.
+    keys = dict(Measure.objects.values_list("pk", "unit_id"))
+    owners = dict(Measure.objects.values_list("pk", "owner_id"))
+    wanted = {}
+    for pk, value in expected.items():
+        wanted.setdefault((keys[pk], owners[pk]), Counter())[value] += 1
+    tallies = Measure.objects.light_tallies(today, "unit_id", "owner_id", thresholds=thresholds)
+    assert {(u, o): Counter(tally(letters)) for u, o, letters in tallies} == wanted
 
 
 def test_light_counts_group_by_unit_in_one_query(

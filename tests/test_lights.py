@@ -184,3 +184,11 @@ def test_sql_report_missing_is_the_per_measure_rule(document):
         by_rule = {pk for pk, fact in facts.items() if report_missing(*fact, today)}
         assert in_sql == by_rule, today
         assert in_sql  # the check days do find missing reports
+
+
+def test_tally_counts_each_light_by_its_letter():
+    from tracker.lights import BY_LETTER, Light, tally
+
+    assert tally("rrydu") == {Light.RED: 2, Light.YELLOW: 1, Light.DONE: 1, Light.UNASSIGNED: 1}
+    assert tally("") == {}
+    assert set(BY_LETTER.values()) == set(Light)

@@ -27,6 +27,17 @@ class Light(models.TextChoices):
     PAUSED = "paused", "暂缓"
 
 
+# A light as one letter: the database tallies a group's lights as a string of these
+# (models.LightLetters), so a count by light needs no sort over every measure.
+BY_LETTER = {light.value[0]: light for light in Light}
+assert len(BY_LETTER) == len(Light), "each light needs its own first letter"
+
+
+def tally(letters):
+    """{Light: measures} from a LightLetters string."""
+    return {light: n for letter, light in BY_LETTER.items() if (n := letters.count(letter))}
+
+
 # Excel fills and CSS classes use the same colours.
 COLOURS = {
     Light.RED: "F4C7C3",

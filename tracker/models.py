@@ -450,6 +450,24 @@ EPOCH = datetime(2000, 1, 1, tzinfo=timezone.get_fixed_timezone(0))
 URGENCY = " red yellow unassigned blue green paused done"
 
 
+class LightLetters(models.Aggregate):
+    """A group's lights run together, one letter a measure (lights.tally counts them).
+
+    Counting by light with the light as a GROUP BY key makes SQLite, which has no hash
+    aggregate, sort every measure by its computed light. Grouping by indexed columns alone and
+    tallying the lights inside each group lets it stream the groups straight off the index.
+    """
+
+    function = "GROUP_CONCAT"
+    template = "GROUP_CONCAT(SUBSTR(%(expressions)s, 1, 1), '')"
+    output_field = models.TextField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="STRING_AGG(SUBSTR(%(expressions)s, 1, 1), '')", **extra
+        )
+
+
 def light_case(today, thresholds):
     """lights.light() as one SQL CASE, for a queryset annotated by `with_light`."""
     Light = lights.Light
@@ -534,6 +552,17 @@ class MeasureQuerySet(models.QuerySet):
             pace_allowed=(thresholds.pace_gap + Coalesce("latest_percent", 0)) * span,
         )
         return qs.annotate(light=light_case(today, thresholds))
+
+    def light_tallies(self, today, *keys, thresholds=None, **aggregates):
+        """Per group of `keys`: the keys, then `lights` (a LightLetters string for
+        lights.tally), then `aggregates`. Put the keys in the order of an index that covers
+        the light's inputs, and the groups stream off it unsorted."""
+        return (
+            self.with_light(today, thresholds)
+            .order_by()
+            .values_list(*keys)
+            .annotate(lights=LightLetters("light"), **aggregates)
+        )
 
     def by_urgency(self):
         """Red first, then yellow, blue, green, paused, done; for a with_light queryset."""
@@ -783,13 +812,14 @@ class Measure(models.Model):
             models.Index(fields=["deadline", "status", "archived_at"], name="measure_deadline"),
             models.Index(fields=["report_cadence", "report_day"], name="measure_report_cycle"),
             # Every column a light is computed from: the dashboard's GROUP BY over the whole
-            # ledger then reads this index, not the table (whose rows carry the source text).
+            # ledger then reads this index, not the table (whose rows carry the source text),
+            # and its unit × owner groups come in index order (light_tallies).
             models.Index(
                 fields=[
                     "unit",
+                    "owner",
                     "status",
                     "deadline",
-                    "owner",
                     "report_cadence",
                     "report_day",
                     "assigned_at",

@@ -20,7 +20,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from .lights import Light
+from .lights import Light, tally
 from .models import Measure, Unit
 from .spreadsheets import HEADER_FILL, set_print_layout, workbook_bytes, write_cell
 
@@ -83,8 +83,9 @@ def monthly_report(year, month, *, today):
     as_of = report_day(year, month, today)
     stats = {unit.pk: UnitStats(unit.name, unit) for unit in Unit.objects.all()}
     unassigned = UnitStats(UNASSIGNED)
-    for unit_id, light, n in lights_by_unit(as_of):
-        count(stats.get(unit_id, unassigned), Light(light), n)
+    for unit_id, letters in lights_by_unit(as_of):
+        for light, n in tally(letters).items():
+            count(stats.get(unit_id, unassigned), light, n)
     for unit_id, missing in reports_missing_by_unit(as_of):
         stats.get(unit_id, unassigned).reports_missing = missing
     for unit_id, completed in completed_in(year, month):
@@ -106,14 +107,9 @@ def report_day(year, month, today):
 
 
 def lights_by_unit(as_of):
-    """(unit id, light, measures): the lights as the database computes them on `as_of`."""
-    return (
-        Measure.objects.active()
-        .with_light(as_of)
-        .order_by()
-        .values_list("unit_id", "light")
-        .annotate(Count("pk"))
-    )
+    """(unit id, its measures' lights for lights.tally), as the database computes them on
+    `as_of`."""
+    return Measure.objects.active().light_tallies(as_of, "unit_id")
 
 
 def count(stats, light, n):

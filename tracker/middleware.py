@@ -1,6 +1,8 @@
 import time
 from urllib.parse import quote, urlsplit
 
+from . import freshness
+
 POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -24,8 +26,6 @@ class DataVersionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from . import freshness
-
         if request.method in ("GET", "HEAD"):
             request.data_version = freshness.current_version()
         return self.get_response(request)

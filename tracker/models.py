@@ -459,13 +459,11 @@ class LightLetters(models.Aggregate):
     """
 
     function = "GROUP_CONCAT"
-    template = "GROUP_CONCAT(SUBSTR(%(expressions)s, 1, 1), '')"
+    template = "%(function)s(SUBSTR(%(expressions)s, 1, 1), '')"
     output_field = models.TextField()
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler, connection, template="STRING_AGG(SUBSTR(%(expressions)s, 1, 1), '')", **extra
-        )
+        return self.as_sql(compiler, connection, function="STRING_AGG", **extra)
 
 
 def light_case(today, thresholds):

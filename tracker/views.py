@@ -675,9 +675,9 @@ def overdue_by_topic(overdue):
     # The LEFT JOIN counts measures without a 领域 under None. An INNER JOIN would be the same
     # numbers, but SQLite then walks every 领域 link and reads the whole row of each measure.
     counts.pop(None, None)
-    names = Topic.objects.in_bulk(counts)
+    names = dict(Topic.objects.filter(pk__in=counts).values_list("pk", "name"))
     # A 领域 deleted between the two queries is left out.
-    bars = [(pk, names[pk].name, n) for pk, n in counts.items() if pk in names]
+    bars = [(pk, names[pk], n) for pk, n in counts.items() if pk in names]
     return sorted(bars, key=lambda t: (-t[2], t[1]))
 
 
@@ -704,7 +704,7 @@ def light_counts(measures, today):
                 unit["counts"][colour] += n
             if colour == Light.RED:
                 by_owner[owner_id] += n
-    names = {pk: unit.name for pk, unit in Unit.objects.in_bulk(set(units) - {None}).items()}
+    names = dict(Unit.objects.filter(pk__in=units.keys() - {None}).values_list("pk", "name"))
     totals = {
         "open": sum(lit.values()) - lit[Light.DONE] - lit[Light.PAUSED],
         "overdue": lit[Light.RED],
